@@ -1,0 +1,36 @@
+# Two commands on a fresh machine (Python >= 3.11):
+#   make run   -> creates .venv, installs, runs the main job on a shipped sample graph
+#   make test  -> creates .venv, installs with test tools, runs lint, types and tests
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+OUT    ?= out
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $@
+
+run: $(VENV)/.installed
+	rm -rf $(OUT)/sample.store
+	$(BIN)/graph-engine ingest sample_graphs/twitter100/followers.tsv.gz --store $(OUT)/sample.store
+	$(BIN)/graph-engine info $(OUT)/sample.store
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check graph_engine cli tests benchmarks
+	$(BIN)/ruff format --check graph_engine cli tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) $(OUT) benchmarks/.data benchmarks/results

@@ -1,0 +1,285 @@
+"""AudienceGraph: the in-memory biadjacency of creators x followers (CSR, dense ids)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from graph_engine import schema as s
+from graph_engine.errors import ParameterError, UnknownCreatorError, did_you_mean
+
+if TYPE_CHECKING:
+    import igraph
+    import networkx
+
+    from graph_engine.ingest import StoreTables
+
+CreatorId = int | str
+
+
+@dataclass(frozen=True, eq=False)
+class AudienceGraph:
+    """Creators x followers as a CSR biadjacency matrix, with id maps and metadata.
+
+    Row ``c`` of the matrix is the audience of creator ``c`` (dense id); ``indices`` holds
+    dense follower ids, sorted within each row. ``creators`` and ``followers`` are the store
+    tables, row ``i`` describing dense id ``i``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from graph_engine.ingest import build_tables
+    >>> edges = pl.DataFrame({"creator_id": ["a", "a", "b", "c"], "follower_id": [1, 2, 2, 3]})
+    >>> g = AudienceGraph.from_tables(build_tables([edges]))
+    >>> g.n_creators, g.n_followers, g.n_edges
+    (3, 3, 4)
+    >>> sorted(g.audience("a").to_list())
+    [1, 2]
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    creators: pl.DataFrame
+    followers: pl.DataFrame
+
+    @classmethod
+    def from_tables(cls, tables: StoreTables) -> AudienceGraph:
+        """Build from store tables (edges sorted by creator, follower)."""
+        return cls.from_edges(
+            tables.edges[s.CREATOR].to_numpy(),
+            tables.edges[s.FOLLOWER].to_numpy(),
+            creators=tables.creators,
+            followers=tables.followers,
+        )
+
+    @classmethod
+    def from_edges(
+        cls,
+        creator: np.ndarray,
+        follower: np.ndarray,
+        *,
+        creators: pl.DataFrame,
+        followers: pl.DataFrame,
+    ) -> AudienceGraph:
+        """Build from dense edge arrays sorted by (creator, follower), without duplicates."""
+        counts = np.bincount(creator, minlength=creators.height)
+        indptr = np.zeros(creators.height + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return cls(
+            indptr=indptr,
+            indices=np.ascontiguousarray(follower, dtype=np.int32),
+            creators=creators,
+            followers=followers,
+        )
+
+    # -- sizes and ids ------------------------------------------------------------------
+
+    @property
+    def n_creators(self) -> int:
+        return self.creators.height
+
+    @property
+    def n_followers(self) -> int:
+        return self.followers.height
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.indices.shape[0])
+
+    @cached_property
+    def degrees(self) -> np.ndarray:
+        """Observed followers per creator (dense order)."""
+        return np.diff(self.indptr)
+
+    @cached_property
+    def matrix(self) -> sp.csr_array:
+        """The biadjacency as a scipy CSR array of int32 ones (creators x followers)."""
+        data = np.ones(self.n_edges, dtype=np.int32)
+        return sp.csr_array(
+            (data, self.indices, self.indptr), shape=(self.n_creators, self.n_followers)
+        )
+
+    @cached_property
+    def _creator_lookup(self) -> dict[Any, int]:
+        ids = self.creators[s.CREATOR_ID].to_list()
+        return dict(zip(ids, range(len(ids)), strict=True))
+
+    def creator_index(self, creator_ids: Iterable[CreatorId]) -> np.ndarray:
+        """Dense ids of the given original creator ids, in the given order.
+
+        Ids given as strings are matched to integer ids too (as typed on a command line).
+        """
+        lookup = self._creator_lookup
+        numeric = self.creators.schema[s.CREATOR_ID] == pl.Int64
+        out = []
+        for cid in creator_ids:
+            key: Any = cid
+            if numeric and isinstance(cid, str) and cid.strip().lstrip("-").isdigit():
+                key = int(cid)
+            elif not numeric and not isinstance(cid, str):
+                key = str(cid)
+            if key not in lookup:
+                hint = did_you_mean(str(cid), [str(k) for k in list(lookup)[:100_000]])
+                raise UnknownCreatorError(
+                    f"creator `{cid}` is not in the graph{hint}; hint: `graph-engine info` "
+                    "lists the creators"
+                )
+            out.append(lookup[key])
+        return np.asarray(out, dtype=np.int64)
+
+    def creator_ids(self, index: np.ndarray | None = None) -> pl.Series:
+        """Original creator ids of the given dense ids (all when None)."""
+        col = self.creators[s.CREATOR_ID]
+        return col if index is None else col.gather(np.asarray(index))
+
+    def audience(self, creator_id: CreatorId) -> pl.Series:
+        """Original follower ids of one creator."""
+        c = int(self.creator_index([creator_id])[0])
+        rows = self.indices[self.indptr[c] : self.indptr[c + 1]]
+        return self.followers[s.FOLLOWER_ID].gather(rows)
+
+    # -- choosing creators --------------------------------------------------------------
+
+    def choose(
+        self,
+        *,
+        creators: Sequence[CreatorId] | None = None,
+        tiers: Sequence[str] | None = None,
+        min_followers: int | None = None,
+        max_followers: int | None = None,
+    ) -> np.ndarray:
+        """Dense ids (sorted) of the creators matching every given filter.
+
+        Parameters
+        ----------
+        creators
+            Original ids to keep.
+        tiers
+            Tier names to keep (nano, micro, macro, mega).
+        min_followers, max_followers
+            Bounds on observed followers in this graph, inclusive.
+        """
+        mask = np.ones(self.n_creators, dtype=bool)
+        if creators is not None:
+            chosen = np.zeros(self.n_creators, dtype=bool)
+            chosen[self.creator_index(creators)] = True
+            mask &= chosen
+        if tiers:
+            for tier in tiers:
+                if tier not in s.TIERS:
+                    raise ParameterError(
+                        f"unknown tier `{tier}`{did_you_mean(tier, s.TIERS)}; tiers are "
+                        f"{', '.join(s.TIERS)}"
+                    )
+            mask &= self.creators[s.TIER].is_in(list(tiers)).to_numpy()
+        if min_followers is not None:
+            mask &= self.degrees >= min_followers
+        if max_followers is not None:
+            mask &= self.degrees <= max_followers
+        return np.flatnonzero(mask)
+
+    def subgraph(
+        self,
+        *,
+        creators: Sequence[CreatorId] | None = None,
+        tiers: Sequence[str] | None = None,
+        min_followers: int | None = None,
+        max_followers: int | None = None,
+    ) -> AudienceGraph:
+        """The graph restricted to the chosen creators (see `choose`) and their followers.
+
+        Dense ids are renumbered; creators and followers keep their relative order.
+        """
+        rows = self.choose(
+            creators=creators, tiers=tiers, min_followers=min_followers, max_followers=max_followers
+        )
+        return self.take(rows)
+
+    def take(self, rows: np.ndarray) -> AudienceGraph:
+        """The graph restricted to the creators with these dense ids (kept in sorted order)."""
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        sub = self.matrix[rows]
+        used = np.zeros(self.n_followers, dtype=bool)
+        used[sub.indices] = True
+        new_id = np.cumsum(used, dtype=np.int64) - 1
+        kept = np.flatnonzero(used)
+        creators = self.creators[rows].with_columns(
+            pl.int_range(0, len(rows), dtype=pl.Int32).alias(s.CREATOR),
+            pl.Series(s.FOLLOWERS, np.diff(sub.indptr), dtype=pl.Int64),
+        )
+        followers = self.followers[kept].with_columns(
+            pl.int_range(0, len(kept), dtype=pl.Int32).alias(s.FOLLOWER),
+            pl.Series(
+                s.FOLLOWING, np.bincount(new_id[sub.indices], minlength=len(kept)), dtype=pl.Int64
+            ),
+        )
+        return AudienceGraph(
+            indptr=sub.indptr.astype(np.int64),
+            indices=new_id[sub.indices].astype(np.int32),
+            creators=creators,
+            followers=followers,
+        )
+
+    # -- exports ------------------------------------------------------------------------
+
+    def to_networkx(self) -> networkx.Graph:
+        """A bipartite networkx graph; nodes are ``("creator", id)`` and ``("follower", id)``.
+
+        Creator nodes carry ``bipartite=0`` and their metadata; follower nodes ``bipartite=1``.
+        Meant for small graphs: networkx stores every edge as Python objects.
+        """
+        import networkx as nx
+
+        g = nx.Graph()
+        for row in self.creators.iter_rows(named=True):
+            g.add_node(("creator", row[s.CREATOR_ID]), bipartite=0, **row)
+        fids = self.followers[s.FOLLOWER_ID].to_list()
+        g.add_nodes_from((("follower", f) for f in fids), bipartite=1)
+        cids = self.creators[s.CREATOR_ID].to_list()
+        rows = np.repeat(np.arange(self.n_creators), self.degrees)
+        g.add_edges_from(
+            (("creator", cids[c]), ("follower", fids[f]))
+            for c, f in zip(rows.tolist(), self.indices.tolist(), strict=True)
+        )
+        return g
+
+    def to_igraph(self) -> igraph.Graph:
+        """A bipartite igraph graph: vertices ``0..n_creators-1`` are creators, then followers.
+
+        Vertex attributes: ``type`` (False creator, True follower), ``kind`` and ``id``
+        (original id); creator vertices also carry the creators metadata columns.
+        """
+        import igraph as ig
+
+        n_c, n_f = self.n_creators, self.n_followers
+        rows = np.repeat(np.arange(n_c, dtype=np.int64), self.degrees)
+        edges = np.column_stack([rows, self.indices.astype(np.int64) + n_c])
+        g = ig.Graph(n=n_c + n_f, edges=edges.tolist(), directed=False)
+        g.vs["type"] = [False] * n_c + [True] * n_f
+        g.vs["kind"] = ["creator"] * n_c + ["follower"] * n_f
+        g.vs["id"] = self.creators[s.CREATOR_ID].to_list() + self.followers[s.FOLLOWER_ID].to_list()
+        for col in self.creators.columns:
+            if col not in (s.CREATOR_ID,):
+                g.vs[col] = self.creators[col].to_list() + [None] * n_f
+        return g
+
+
+def read_store(store: str | os.PathLike[str]) -> AudienceGraph:
+    """Load the live version of a store as an `AudienceGraph`."""
+    from graph_engine.store import version_dir
+
+    path = version_dir(store)
+    edges = pl.read_parquet(path / "edges.parquet")
+    return AudienceGraph.from_edges(
+        edges[s.CREATOR].to_numpy(),
+        edges[s.FOLLOWER].to_numpy(),
+        creators=pl.read_parquet(path / "creators.parquet"),
+        followers=pl.read_parquet(path / "followers.parquet"),
+    )
