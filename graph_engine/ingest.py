@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -232,12 +233,8 @@ def _read_csv(p: Path, creator_col: str, follower_col: str, separator: str | Non
     header = pl.read_csv(p, separator=sep, n_rows=0, infer_schema=False).columns
     _require_columns(p, header, [creator_col, follower_col])
     columns = [creator_col, follower_col]
-    try:  # fast path: integer ids parse straight to int64
-        df = pl.read_csv(
-            p, separator=sep, columns=columns, schema_overrides=dict.fromkeys(columns, pl.Int64)
-        )
-    except pl.exceptions.PolarsError:
-        df = pl.read_csv(p, separator=sep, columns=columns, infer_schema=False)
+    # read ids as text: parsing straight to int64 would merge "007" and "7"
+    df = pl.read_csv(p, separator=sep, columns=columns, infer_schema=False)
     return df.select(
         pl.col(creator_col).alias(s.CREATOR_ID), pl.col(follower_col).alias(s.FOLLOWER_ID)
     )
@@ -292,16 +289,14 @@ def _read_jsonl(p: Path, creator_col: str, follower_col: str) -> pl.DataFrame:
 
 
 def _json_keys(lines: pl.DataFrame) -> list[str]:
+    """Keys of the first JSON object among the first lines (for error hints)."""
     for raw in lines["raw"].head(100):
         try:
-            return list(
-                pl.DataFrame([pl.Series("raw", [raw])])
-                .select(pl.col("raw").str.json_decode())
-                .unnest("raw")
-                .columns
-            )
-        except pl.exceptions.PolarsError:
+            value = json.loads(raw)
+        except (TypeError, ValueError):
             continue
+        if isinstance(value, dict):
+            return [str(k) for k in value]
     return []
 
 

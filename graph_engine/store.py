@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,9 +78,12 @@ def write_store(
         tmp.mkdir()
         _write_tables(tables, tmp, parent=live, mode=mode)
         _fsync_dir(tmp)
+        _crash_point("tables-written")
         os.rename(tmp, root / name)
         _fsync_dir(root)
+        _crash_point("version-renamed")
         _atomic_write_text(root / "CURRENT", name + "\n")
+        _crash_point("current-switched")
         if keep is not None:
             prune(root, keep=keep, _locked=True)
     return root / name
@@ -156,7 +160,7 @@ def read_tables(store: str | os.PathLike[str]) -> StoreTables:
         rejects=rejects,
         sources=manifest["sources"],
         duplicates=manifest["counts"]["duplicates"],
-        tier_thresholds=tuple(manifest["tier_thresholds"]),  # type: ignore[arg-type]
+        tier_thresholds=tuple(manifest["tier_thresholds"]),
     )
 
 
@@ -196,6 +200,7 @@ def _write_tables(tables: StoreTables, path: Path, *, parent: str | None, mode: 
     for table, frame in frames.items():
         file = path / f"{table}.parquet"
         frame.write_parquet(file, compression="zstd", statistics=True)
+        _crash_point(f"wrote-{table}")
         files[file.name] = {"sha256": file_sha256(file), "bytes": file.stat().st_size}
         _fsync_file(file)
     manifest = {
@@ -219,6 +224,13 @@ def _write_tables(tables: StoreTables, path: Path, *, parent: str | None, mode: 
         "files": files,
     }
     _atomic_write_text(path / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+
+
+def _crash_point(name: str) -> None:
+    """Fault injection for the crash tests: SIGKILL this process at the named step when
+    GRAPH_ENGINE_CRASH_AT names it. A no-op otherwise."""
+    if os.environ.get("GRAPH_ENGINE_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _live_version(root: Path) -> str | None:
@@ -261,6 +273,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
     with tmp.open("w") as fh:
         fh.write(text)
+        _crash_point(f"writing-{path.name}")
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)

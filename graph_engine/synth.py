@@ -10,6 +10,7 @@ by the chunk size whatever the number of edges.
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,9 +100,17 @@ def generate_graph(
     niche_p = niche_weight / niche_weight.sum()
 
     activity = rng.pareto(activity_exponent, n_followers) + 1.0
-    follows = np.maximum(1, np.round(activity * n_edges / activity.sum())).astype(np.int64)
-    follows = np.minimum(follows, max(1, n_creators // 2))
     home = rng.choice(n_niches, size=n_followers, p=niche_p)
+    # a follower cannot follow more creators than its niche (plus its share of the rest) has
+    niche_size = np.diff(bounds)[home]
+    cap = np.maximum(1, np.floor(0.9 * (niche_size + mixing * (n_creators - niche_size))))
+    scale = n_edges / activity.sum()
+    for _ in range(20):  # rescale so the capped follows still add up to the target
+        follows = np.minimum(cap, np.maximum(1, np.round(activity * scale)))
+        if follows.sum() >= n_edges or np.all(follows == cap):
+            break
+        scale *= n_edges / follows.sum()
+    follows = follows.astype(np.int64)
 
     edges_path = out_dir / f"edges.{format}"
     degree = np.zeros(n_creators, dtype=np.int64)
@@ -110,9 +119,9 @@ def generate_graph(
     try:
         chunk = (np.cumsum(follows) - follows) // _CHUNK_EDGES  # chunk of each follower
         cuts = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), n_followers]
-        for start, stop in zip(cuts[:-1], cuts[1:], strict=True):
+        for start, stop in itertools.pairwise(cuts):
             fol, creator = _draw_chunk(
-                rng, start, follows[start:stop], home, mixing, cum, lo, hi, order
+                rng, start, follows[start:stop], home, mixing, cum, lo, hi, bounds, order
             )
             degree += np.bincount(creator, minlength=n_creators)
             total += fol.size
@@ -136,17 +145,19 @@ def _draw_chunk(
     cum: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
+    bounds: np.ndarray,
     order: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (follower, creator) pairs for followers start.., each with its follow count.
 
-    A repeated draw is drawn again (a few rounds), so popular creators do not eat the target.
+    A repeated draw is drawn again, so popular creators do not eat the target; the last
+    rounds draw uniformly within the niche to fill what popularity-weighted draws miss.
     """
     n_creators = order.size
     local = np.arange(follows.size, dtype=np.int64)
     want = follows
     keys = np.empty(0, dtype=np.int64)
-    for _ in range(6):
+    for round_ in range(8):
         fol = np.repeat(local, want)
         if fol.size == 0:
             break
@@ -155,6 +166,10 @@ def _draw_chunk(
         u = rng.random(fol.size)
         target = np.where(cross, u * cum[-1], lo[niche] + u * (hi[niche] - lo[niche]))
         pos = np.minimum(np.searchsorted(cum, target, side="right"), n_creators - 1)
+        if round_ >= 4:
+            size = bounds[niche + 1] - bounds[niche]
+            uniform = bounds[niche] + (u * size).astype(np.int64)
+            pos = np.where(cross, (u * n_creators).astype(np.int64), uniform)
         keys = np.concatenate([keys, fol * n_creators + order[pos]])
         keys.sort(kind="stable")  # a sorted run plus new keys; faster than np.unique here
         keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]

@@ -1,0 +1,1 @@
+"""The graph-engine command line: a thin typer layer over the `graph_engine` library."""

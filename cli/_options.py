@@ -1,0 +1,79 @@
+"""Options shared by several commands (one definition each)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from graph_engine.errors import InputError
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="How to print results: table, json or csv.")
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write results to this file (.parquet, .csv, .json or .jsonl)."
+    ),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
+StoreArg = Annotated[Path, typer.Argument(help="Store directory (made by `graph-engine ingest`).")]
+
+CreatorsOpt = Annotated[
+    str | None, typer.Option("--creators", help="Comma-separated creator ids to consider.")
+]
+CreatorsFileOpt = Annotated[
+    Path | None,
+    typer.Option("--creators-file", help="File with one creator id per line to consider."),
+]
+TierOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tier", help="Only creators of this tier (nano, micro, macro, mega); repeatable."
+    ),
+]
+MinFollowersOpt = Annotated[
+    int | None, typer.Option("--min-followers", help="Only creators with at least N followers.")
+]
+MaxFollowersOpt = Annotated[
+    int | None, typer.Option("--max-followers", help="Only creators with at most N followers.")
+]
+
+
+def creator_choice(
+    creators: str | None,
+    creators_file: Path | None,
+    tier: list[str] | None,
+    min_followers: int | None,
+    max_followers: int | None,
+) -> dict[str, Any]:
+    """The creator-choice options as keyword arguments of `AudienceGraph.subgraph`."""
+    ids: list[str] | None = None
+    if creators:
+        ids = [c.strip() for c in creators.split(",") if c.strip()]
+    if creators_file is not None:
+        ids = (ids or []) + read_id_file(creators_file)
+    return {
+        "creators": ids,
+        "tiers": tier or None,
+        "min_followers": min_followers,
+        "max_followers": max_followers,
+    }
+
+
+def read_id_file(path: Path) -> list[str]:
+    """Creator ids from a file, one per line (blank lines and # comments skipped)."""
+    if not path.is_file():
+        raise InputError(f"creators file `{path}` not found (check the path)")
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]

@@ -1,0 +1,170 @@
+"""One renderer for every command: a frame or a dict as a table, JSON or CSV.
+
+A result is a `polars.DataFrame` or a JSON-able dict whose values may themselves be
+frames (sections of a report). ``--output`` writes the result to a file whose format
+comes from its extension; the terminal then gets a one-line note.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli._options import Format
+from graph_engine.errors import InputError
+
+Result = pl.DataFrame | dict[str, Any]
+
+_MAX_ROWS = 40
+
+
+def render(result: Result, fmt: Format, *, title: str | None = None) -> None:
+    """Print `result` on stdout in the chosen format."""
+    if fmt is Format.json:
+        typer.echo(json.dumps(to_jsonable(result), indent=2, default=str))
+    elif fmt is Format.csv:
+        typer.echo(_csv(result), nl=False)
+    else:
+        _print_tables(result, title)
+
+
+def write(result: Result, path: Path) -> None:
+    """Write `result` to `path`, the format chosen by the extension."""
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if suffix == ".json":
+            path.write_text(json.dumps(to_jsonable(result), indent=2, default=str) + "\n")
+        elif isinstance(result, pl.DataFrame) and suffix == ".parquet":
+            result.write_parquet(path)
+        elif isinstance(result, pl.DataFrame) and suffix == ".jsonl":
+            result.write_ndjson(path)
+        elif suffix == ".csv":
+            path.write_text(_csv(result))
+        else:
+            raise InputError(
+                f"cannot write `{path}`: unknown extension `{suffix or '(none)'}`; hint: use "
+                ".parquet, .csv, .json or .jsonl (.parquet/.jsonl for tables only)"
+            )
+    except OSError as exc:
+        raise InputError(f"cannot write `{path}`: {exc.strerror or exc}") from exc
+    typer.echo(f"wrote {path}", err=True)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Frames become lists of row objects; NaN becomes null."""
+    if isinstance(value, pl.DataFrame):
+        return [to_jsonable(row) for row in value.to_dicts()]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _csv(result: Result) -> str:
+    if isinstance(result, pl.DataFrame):
+        return _frame_csv(result)
+    scalars = {k: v for k, v in result.items() if not isinstance(v, pl.DataFrame | dict | list)}
+    frames = [v for v in result.values() if isinstance(v, pl.DataFrame)]
+    if frames and not scalars:
+        return _frame_csv(frames[0])
+    rows = [{"key": k, "value": str(v)} for k, v in _flatten(result).items()]
+    return _frame_csv(pl.DataFrame(rows, schema={"key": pl.String, "value": pl.String}))
+
+
+def _frame_csv(frame: pl.DataFrame) -> str:
+    nested = [c for c, t in frame.schema.items() if t.is_nested()]
+    frame = frame.with_columns(
+        pl.col(c).map_elements(lambda v: json.dumps(to_jsonable(v)), return_dtype=pl.String)
+        for c in nested
+    )
+    buf = io.StringIO()
+    frame.write_csv(buf)
+    return buf.getvalue()
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for k, v in items:
+        key = f"{prefix}{k}"
+        if isinstance(v, pl.DataFrame):
+            v = v.to_dicts()
+        if isinstance(v, dict | list):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _print_tables(result: Result, title: str | None) -> None:
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    if isinstance(result, pl.DataFrame):
+        console.print(_table(result, title))
+        return
+    scalars = {k: v for k, v in result.items() if not _is_section(v)}
+    if scalars:
+        grid = Table(title=title, show_header=False, box=None, pad_edge=False)
+        for k, v in scalars.items():
+            grid.add_row(f"[bold]{k}[/]", _cell(v))
+        console.print(grid)
+    for key, value in result.items():
+        if not _is_section(value):
+            continue
+        if isinstance(value, dict):
+            value = pl.DataFrame({"key": list(value), "value": [_cell(v) for v in value.values()]})
+        if isinstance(value, list):
+            value = pl.DataFrame(value) if value and isinstance(value[0], dict) else None
+        if isinstance(value, pl.DataFrame):
+            console.print()
+            console.print(_table(value, key.replace("_", " ")))
+
+
+def _is_section(value: Any) -> bool:
+    """Non-empty frames, dicts and lists of objects print as tables of their own."""
+    if isinstance(value, pl.DataFrame | dict):
+        return len(value) > 0
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
+
+
+def _table(frame: pl.DataFrame, title: str | None) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col, dtype in frame.schema.items():
+        table.add_column(col, justify="right" if dtype.is_numeric() else "left")
+    for row in frame.head(_MAX_ROWS).iter_rows():
+        table.add_row(*(_cell(v) for v in row))
+    if frame.height > _MAX_ROWS:
+        table.caption = f"{frame.height - _MAX_ROWS} more rows (use --output or --format csv)"
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if value in ({}, []):
+        return "none"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        if value.is_integer() and abs(value) >= 1:
+            return f"{int(value):,}"
+        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)

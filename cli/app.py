@@ -1,0 +1,58 @@
+"""The typer application and its single error boundary."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from cli.commands import generate, info, ingest
+from graph_engine import GraphEngineError, __version__
+
+
+class _Group(TyperGroup):
+    """Turns every `GraphEngineError` into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GraphEngineError as exc:
+            typer.secho(f"error: {exc}", err=True, fg="red")
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="graph-engine",
+    help="Audience-overlap graph analytics: overlap, unique reach, communities, selection.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"graph-engine {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = None,
+) -> None:
+    """Audience-overlap graph analytics: overlap, unique reach, communities, selection."""
+
+
+for module in (ingest, info, generate):
+    module.register(app)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_graphs" / "twitter100" / "followers.tsv.gz"
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory) -> Path:
+    store = tmp_path_factory.mktemp("cli") / "store"
+    result = invoke(
+        "ingest",
+        SAMPLE,
+        "--store",
+        store,
+        "--creator-column",
+        "creator",
+        "--follower-column",
+        "follower",
+    )
+    assert result.exit_code == 0, result.output
+    return store
+
+
+def test_info_json_has_the_stable_keys(sample_store):
+    result = invoke("info", sample_store, "--format", "json")
+    assert result.exit_code == 0
+    info = json.loads(result.stdout)
+    # figures from the data README for twitter100_followers.tsv.gz
+    assert (info["creators"], info["followers"], info["edges"]) == (100, 28_459, 100_600)
+    assert info["duplicates"] == 0 and info["rejected"] == {}
+    assert [t["tier"] for t in info["tiers"]] == ["nano", "micro"]
+    assert sum(t["creators"] for t in info["tiers"]) == 100
+
+
+def test_info_table_and_csv(sample_store):
+    table = invoke("info", sample_store)
+    assert table.exit_code == 0 and "followers per creator" in table.stdout
+    csv = invoke("info", sample_store, "--format", "csv")
+    assert csv.exit_code == 0 and csv.stdout.startswith("key,value")
+
+
+def test_errors_are_one_line_exit_1(tmp_path, sample_store):
+    result = invoke("ingest", SAMPLE, "--store", tmp_path / "s")
+    assert result.exit_code == 1
+    assert "no column `creator_id` (did you mean `creator`?)" in result.stderr
+    assert "Traceback" not in result.output
+    again = invoke(
+        "ingest",
+        SAMPLE,
+        "--store",
+        sample_store,
+        "--creator-column",
+        "creator",
+        "--follower-column",
+        "follower",
+    )
+    assert again.exit_code == 1 and "already exists" in again.stderr
+    missing = invoke("info", tmp_path / "nope")
+    assert missing.exit_code == 1 and "not found" in missing.stderr
+
+
+def test_usage_errors_exit_2(sample_store):
+    assert invoke("info").exit_code == 2
+    assert invoke("info", sample_store, "--format", "xml").exit_code == 2
+    assert invoke("ingest", SAMPLE, "--store", "x", "--mode", "merge").exit_code == 2
+
+
+def test_strict_and_rejects(tmp_path):
+    edges = tmp_path / "e.txt"
+    edges.write_text("1 2\n2 2\njunk\n")
+    strict = invoke("ingest", edges, "--store", tmp_path / "a", "--strict")
+    assert strict.exit_code == 1 and "--strict: 2 rows rejected" in strict.stderr
+    loose = invoke("ingest", edges, "--store", tmp_path / "b", "--format", "json")
+    assert loose.exit_code == 0
+    out = json.loads(loose.stdout)
+    assert out["rejected"] == {"self_follow": 1, "unparsable": 1}
+    assert Path(out["rejects_file"]).is_file()
+
+
+def test_bad_tiers_option(tmp_path):
+    edges = tmp_path / "e.txt"
+    edges.write_text("1 2\n")
+    result = invoke("ingest", edges, "--store", tmp_path / "s", "--tiers", "10,5,1")
+    assert result.exit_code == 1 and "`--tiers` must be three increasing" in result.stderr
+
+
+def test_generate_then_ingest_with_metadata(tmp_path):
+    out = tmp_path / "gen"
+    gen = invoke(
+        "generate",
+        "--out",
+        out,
+        "--creators",
+        30,
+        "--followers",
+        500,
+        "--edges",
+        2_000,
+        "--niches",
+        3,
+        "--seed",
+        7,
+        "--format",
+        "json",
+    )
+    assert gen.exit_code == 0, gen.output
+    info = json.loads(gen.stdout)
+    ing = invoke(
+        "ingest",
+        info["edges_file"],
+        "--store",
+        tmp_path / "s",
+        "--creators",
+        info["creators_file"],
+        "--format",
+        "json",
+    )
+    assert ing.exit_code == 0, ing.output
+    assert json.loads(ing.stdout)["edges"] == info["edges"]
+
+
+def _commands() -> list[str]:
+    import typer.main
+
+    return sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_every_command_has_help_and_a_readme_line():
+    readme = (ROOT / "README.md").read_text()
+    commands = _commands()
+    assert {"ingest", "info", "generate"} <= set(commands)
+    for name in commands:
+        result = invoke(name, "--help")
+        assert result.exit_code == 0
+        doc = re.sub(r"\s+", " ", result.stdout)
+        assert "Usage:" in doc and len(doc) > 80, name
+        assert f"graph-engine {name}" in readme, f"README lacks `graph-engine {name}`"
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("graph-engine ")

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from graph_engine import ParameterError, UnknownCreatorError
+
+from .conftest import ZOO, audiences, graph_audiences, graph_from_edges
+
+
+def _str_audiences(edges):
+    return {str(c): {str(f) for f in fs} for c, fs in audiences(edges).items()}
+
+
+def test_csr_matches_sets(zoo_edges):
+    graph = graph_from_edges(zoo_edges)
+    assert graph_audiences(graph) == _str_audiences(zoo_edges)
+    expected = _str_audiences(zoo_edges)
+    assert graph.n_edges == sum(len(v) for v in expected.values())
+    assert graph.matrix.sum() == graph.n_edges
+    for row in range(graph.n_creators):  # indices sorted within rows
+        seg = graph.indices[graph.indptr[row] : graph.indptr[row + 1]]
+        assert np.all(np.diff(seg) > 0)
+
+
+def test_subgraph_filters():
+    graph = graph_from_edges(ZOO["nested"])  # a: 4 followers, b: 2, c: 1
+    assert graph.subgraph(min_followers=2).creator_ids().to_list() == ["a", "b"]
+    assert graph.subgraph(max_followers=2).creator_ids().to_list() == ["b", "c"]
+    sub = graph.subgraph(creators=["c", "b"])
+    assert graph_audiences(sub) == {"b": {"2", "3"}, "c": {"3"}}
+    assert sub.n_followers == 2  # followers of nobody chosen are dropped
+    assert sub.followers["following"].to_list() == [1, 2]
+    assert graph.subgraph(tiers=["nano"]).n_creators == 3
+    with pytest.raises(ParameterError, match="did you mean `micro`"):
+        graph.subgraph(tiers=["micr"])
+
+
+def test_unknown_creator_has_a_hint():
+    graph = graph_from_edges(ZOO["star"])
+    with pytest.raises(UnknownCreatorError, match=r"creator `hubb` is not in the graph.*`hub`"):
+        graph.audience("hubb")
+
+
+def test_integer_ids_accept_strings(tmp_path):
+    from graph_engine import ingest
+
+    path = tmp_path / "e.txt"
+    path.write_text("10 1\n11 1\n10 2\n")
+    from graph_engine import AudienceGraph
+
+    graph = AudienceGraph.from_tables(ingest([path]))
+    assert sorted(graph.audience("1").to_list()) == [10, 11]
+    assert sorted(graph.audience(1).to_list()) == [10, 11]
+
+
+def test_to_networkx_and_igraph(zoo_edges):
+    graph = graph_from_edges(zoo_edges)
+    expected = _str_audiences(zoo_edges)
+    g = graph.to_networkx()
+    assert nx.is_bipartite(g)
+    for c, fs in expected.items():
+        assert {f for _, f in g.neighbors(("creator", c))} == fs
+    ig = graph.to_igraph()
+    assert ig.is_bipartite()
+    assert ig.ecount() == graph.n_edges
+    for v in range(graph.n_creators):
+        assert {ig.vs[u]["id"] for u in ig.neighbors(v)} == expected[ig.vs[v]["id"]]
