@@ -510,6 +510,7 @@ def ingest(
         )
     edges = [b.edges for b in batches]
     sources_info = [b.source.to_dict() for b in batches]
+    del batches
     if base is not None:
         edges.insert(0, original_edges(base))
         rejects = pl.concat([base.rejects, rejects])
@@ -554,11 +555,16 @@ def build_tables(
 ) -> StoreTables:
     """Dense ids, deduplicated sorted edges, observed counts and tiers from original-id edges.
 
-    Creators listed only in the metadata are kept with zero observed followers.
+    Creators listed only in the metadata are kept with zero observed followers. A list
+    passed as `edge_frames` is emptied, so that the caller's references do not keep the
+    raw id columns alive through the sort (they are the largest thing in memory).
     """
     frames = _unify_ids([f.select(s.CREATOR_ID, s.FOLLOWER_ID) for f in edge_frames], s.CREATOR_ID)
     frames = _unify_ids(frames, s.FOLLOWER_ID)
+    if isinstance(edge_frames, list):
+        edge_frames.clear()  # we own the frames now: let the raw ids go before the sort
     raw = pl.concat(frames, rechunk=False)
+    del frames
     n_rows = raw.height
     creator_ids = raw.lazy().select(pl.col(s.CREATOR_ID).unique())
     if creators_meta is not None:
@@ -582,7 +588,11 @@ def build_tables(
     # Dense ids in sorted order of the original id, then dedupe and sort the edges as one
     # packed int64 key (creator << 32 | follower): one numpy sort instead of a two-column
     # polars unique + sort, several times faster and lighter on memory.
-    key = creator_index[s.CREATOR_ID].search_sorted(raw[s.CREATOR_ID]).to_numpy().astype(np.int64)
+    dense_creator = raw[s.CREATOR_ID].replace_strict(
+        creator_index[s.CREATOR_ID], creator_index[s.CREATOR], return_dtype=pl.Int32
+    )
+    key = dense_creator.to_numpy().astype(np.int64)
+    del dense_creator
     key <<= 32
     key |= (raw[s.FOLLOWER_ID].rank("dense") - 1).to_numpy()
     followers = (

@@ -1,0 +1,207 @@
+"""The benchmark cases. Data is generated once (seeded) and cached in benchmarks/.data.
+
+Real data: SNAP ego-Twitter from ../shared/data when present (J. McAuley and J. Leskovec,
+"Learning to Discover Social Circles in Ego Networks", NIPS 2012; J. Leskovec and
+A. Krevl, SNAP Datasets, 2014); cases that need it are skipped with a message otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.framework import DATA, EGO_TWITTER, Case, Contender
+
+# -- data ---------------------------------------------------------------------------------
+
+GEN_10M = {
+    "n_creators": 2_000,
+    "n_followers": 2_000_000,
+    "n_edges": 10_000_000,
+    "n_niches": 20,
+    "mixing": 0.1,
+    "seed": 1,
+}
+
+
+def generated(name: str, fmt: str = "parquet", **params: Any) -> Path:
+    """Edge file of a generated graph, made once and cached."""
+    from graph_engine import generate_graph
+
+    out = DATA / f"{name}-{fmt}"
+    path = out / f"edges.{fmt}"
+    if not path.exists():
+        print(f"  generating {name} ({fmt}) ...", flush=True)
+        generate_graph(out, format=fmt, **params)  # type: ignore[arg-type]
+    return path
+
+
+def store_of(name: str, edges: Path, **options: Any) -> Path:
+    """A store built from `edges` (with the generator's creators file when it has one)."""
+    from graph_engine import ingest_into_store
+    from graph_engine.store import current_version
+
+    store = DATA / f"{name}.store"
+    if current_version(store) is None:
+        creators = edges.parent / "creators.csv"
+        if creators.exists():
+            options.setdefault("creators", creators)
+        ingest_into_store([edges], store, **options)
+    return store
+
+
+def no_ego() -> str | None:
+    return None if EGO_TWITTER.exists() else f"{EGO_TWITTER} not found"
+
+
+# -- ingest -------------------------------------------------------------------------------
+
+
+def _engine_ingest(path_fn: Callable[[], Path], **options: Any) -> Contender:
+    def run(_: Any) -> dict[str, Any]:
+        from graph_engine import ingest
+
+        tables = ingest([path_fn()], **options)
+        return {
+            "edges": tables.edges.height,
+            "duplicates": tables.duplicates,
+            "rejected": tables.rejected,
+        }
+
+    return Contender("graph-engine", run)
+
+
+def _polars_naive(path_fn: Callable[[], Path]) -> Contender:
+    """Read, drop nulls and self-follows, unique, sort: no dense ids, no rejects table."""
+
+    def run(_: Any) -> dict[str, Any]:
+        import polars as pl
+
+        path = path_fn()
+        if path.suffix == ".parquet":
+            frame = pl.scan_parquet(path)
+        elif path.suffix == ".csv":
+            frame = pl.scan_csv(path)
+        else:
+            frame = pl.read_csv(
+                path, has_header=False, separator=" ", new_columns=["follower_id", "creator_id"]
+            ).lazy()
+        edges = (
+            frame.drop_nulls()
+            .filter(pl.col("creator_id") != pl.col("follower_id"))
+            .unique()
+            .sort("creator_id", "follower_id")
+            .collect()
+        )
+        return {"edges": edges.height}
+
+    return Contender("polars read+unique+sort", run)
+
+
+def _duckdb_naive(path_fn: Callable[[], Path]) -> Contender:
+    def run(_: Any) -> dict[str, Any]:
+        import duckdb
+
+        path = path_fn()
+        if path.suffix == ".parquet":
+            src = f"read_parquet('{path}')"
+        elif path.suffix == ".csv":
+            src = f"read_csv('{path}')"
+        else:
+            src = (
+                f"read_csv('{path}', delim=' ', header=false, "
+                "columns={'follower_id': 'BIGINT', 'creator_id': 'BIGINT'})"
+            )
+        con = duckdb.connect()
+        con.execute(
+            f"CREATE TABLE e AS SELECT DISTINCT creator_id, follower_id FROM {src} "
+            "WHERE creator_id IS NOT NULL AND follower_id IS NOT NULL "
+            "AND creator_id <> follower_id ORDER BY creator_id, follower_id"
+        )
+        return {"edges": con.execute("SELECT count(*) FROM e").fetchone()[0]}  # type: ignore[index]
+
+    return Contender("duckdb distinct+order", run)
+
+
+def _same_edges(results: dict[str, Any]) -> list[str]:
+    counts = {n: r["result"]["edges"] for n, r in results.items() if r["result"]}
+    return [] if len(set(counts.values())) <= 1 else [f"edge counts differ: {counts}"]
+
+
+def _ingest_check(n_edges_bytes: Callable[[], int], target_rate: float, items: int):
+    def check(results: dict[str, Any]) -> list[str]:
+        problems = _same_edges(results)
+        engine = results["graph-engine"]
+        if engine["seconds"]:
+            rate = items / engine["seconds"] / 1e6
+            rss_ratio = engine["peak_rss_mb"] * 2**20 / n_edges_bytes()
+            print(
+                f"  graph-engine: {rate:.2f} M edges/s (target {target_rate}), peak RSS "
+                f"{rss_ratio:.2f}x the edge columns in memory (target 3x)"
+            )
+        return problems
+
+    return check
+
+
+def _gen_parquet() -> Path:
+    return generated("gen-10m", "parquet", **GEN_10M)
+
+
+def _gen_csv() -> Path:
+    return generated("gen-10m", "csv", **GEN_10M)
+
+
+def _ego() -> Path:
+    return EGO_TWITTER
+
+
+def _ego_check(results: dict[str, Any]) -> list[str]:
+    problems = _same_edges(results)
+    engine = results["graph-engine"]["result"]
+    if engine and (engine["edges"], engine["rejected"]) != (1_768_135, {"self_follow": 14}):
+        problems.append(f"ego-Twitter: expected 1,768,135 edges and 14 self-follows, got {engine}")
+    return problems
+
+
+EDGE_COLUMNS_10M = 10_000_000 * 16  # two int64 id columns
+
+CASES: dict[str, Case] = {}
+
+
+def register(case: Case) -> Case:
+    CASES[case.name] = case
+    return case
+
+
+register(
+    Case(
+        "ingest-parquet-10m",
+        "ingest a 10M-edge generator Parquet file (2,000 creators x 2M followers)",
+        [_engine_ingest(_gen_parquet), _polars_naive(_gen_parquet), _duckdb_naive(_gen_parquet)],
+        prepare=_gen_parquet,
+        items=10_000_000,
+        check=_ingest_check(lambda: EDGE_COLUMNS_10M, 5.0, 10_000_000),
+    )
+)
+register(
+    Case(
+        "ingest-csv-10m",
+        "ingest the same graph as CSV",
+        [_engine_ingest(_gen_csv), _polars_naive(_gen_csv), _duckdb_naive(_gen_csv)],
+        prepare=_gen_csv,
+        items=10_000_000,
+        check=_ingest_check(lambda: EDGE_COLUMNS_10M, 2.0, 10_000_000),
+    )
+)
+register(
+    Case(
+        "ingest-ego-twitter",
+        "ingest SNAP ego-Twitter (1,768,149 lines, 14 self-follows)",
+        [_engine_ingest(_ego), _polars_naive(_ego), _duckdb_naive(_ego)],
+        skip=no_ego,
+        items=1_768_149,
+        check=_ego_check,
+    )
+)

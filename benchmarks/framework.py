@@ -1,0 +1,71 @@
+"""Cases, contenders, and the worker protocol shared by every benchmark.
+
+A case prepares its data once (cached under benchmarks/.data), then each contender runs
+in a fresh subprocess (`python -m benchmarks.worker CASE CONTENDER`): untimed setup, the
+timed call, and a JSON line with seconds, peak RSS and a small result summary that the
+runner compares across contenders (peers must agree with the engine).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "benchmarks" / ".data"
+SHARED = ROOT.parent / "shared" / "data"
+EGO_TWITTER = SHARED / "ego-twitter_combined.txt.gz"
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    run: Callable[[Any], Any]
+    setup: Callable[[], Any] = lambda: None
+    timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark: contenders[0] is this engine, the baseline of every ratio."""
+
+    name: str
+    description: str
+    contenders: list[Contender]
+    prepare: Callable[[], object] = lambda: None
+    skip: Callable[[], str | None] = lambda: None
+    items: int | None = None  # e.g. edges, for a throughput column
+    item_name: str = "edges"
+    slow: bool = False
+    check: Callable[[dict[str, Any]], list[str]] = field(default=lambda results: [])
+
+    def contender(self, name: str) -> Contender:
+        return next(c for c in self.contenders if c.name == name)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(contender: Contender) -> dict[str, Any]:
+    """Run one contender in this process: untimed setup, timed run."""
+    state = contender.setup()
+    rss_setup = peak_rss_mb()
+    start = time.perf_counter()
+    result = contender.run(state)
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "setup_rss_mb": rss_setup,
+        "result": result,
+    }
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, default=str, sort_keys=True)
