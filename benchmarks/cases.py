@@ -205,3 +205,171 @@ register(
         check=_ego_check,
     )
 )
+
+
+# -- overlap ------------------------------------------------------------------------------
+
+
+def _gen_store() -> Path:
+    return store_of("gen-10m", _gen_parquet())
+
+
+def _ego_store() -> Path:
+    return store_of("ego-twitter", EGO_TWITTER)
+
+
+def _graph_setup(store_fn: Callable[[], Path], **choice: Any) -> Callable[[], Any]:
+    def setup() -> Any:
+        from graph_engine import read_store
+
+        return read_store(store_fn()).subgraph(**choice)
+
+    return setup
+
+
+def _dense_edges_setup(store_fn: Callable[[], Path], **choice: Any) -> Callable[[], Any]:
+    def setup() -> Any:
+        import polars as pl
+
+        g = _graph_setup(store_fn, **choice)()
+        import numpy as np
+
+        return pl.DataFrame(
+            {
+                "creator": np.repeat(np.arange(g.n_creators, dtype=np.int32), g.degrees),
+                "follower": g.indices,
+            }
+        )
+
+    return setup
+
+
+def _summary(n_pairs: int, total_shared: int) -> dict[str, int]:
+    return {"pairs": int(n_pairs), "sum_shared": int(total_shared)}
+
+
+def _engine_overlap(graph: Any) -> dict[str, int]:
+    from graph_engine.overlap import overlap_blocks
+
+    n = total = 0
+    for block in overlap_blocks(graph):
+        n += block.height
+        total += int(block["shared"].sum())
+    return _summary(n, total)
+
+
+def _scipy_setup(store_fn: Callable[[], Path], **choice: Any) -> Callable[[], Any]:
+    def setup() -> Any:
+        g = _graph_setup(store_fn, **choice)()
+        b = g.matrix
+        return b, b.T.tocsr()
+
+    return setup
+
+
+def _scipy_product(state: Any) -> dict[str, int]:
+    import numpy as np
+    import scipy.sparse as sp
+
+    b, bt = state
+    c = sp.triu(b @ bt, k=1)  # the bare product, upper triangle for the same answer
+    return _summary(c.nnz, int(np.asarray(c.sum())))
+
+
+def _polars_self_join(edges: Any) -> dict[str, int]:
+    import polars as pl
+
+    pairs = (
+        edges.lazy()
+        .join(edges.lazy(), on="follower", suffix="_b")
+        .filter(pl.col("creator") < pl.col("creator_b"))
+        .group_by("creator", "creator_b")
+        .len()
+        .collect()
+    )
+    return _summary(pairs.height, int(pairs["len"].sum()))
+
+
+def _duckdb_self_join(edges: Any) -> dict[str, int]:
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("edges_frame", edges)
+    con.execute("CREATE TABLE e AS SELECT * FROM edges_frame")
+    n, total = con.execute(
+        "SELECT count(*), sum(shared) FROM (SELECT a.creator, b.creator, count(*) AS shared "
+        "FROM e a JOIN e b ON a.follower = b.follower AND a.creator < b.creator GROUP BY ALL)"
+    ).fetchone()  # type: ignore[misc]
+    return _summary(n, total)
+
+
+def _networkx_projection(graph: Any) -> dict[str, int]:
+    import networkx as nx
+
+    g = nx.Graph()
+    rows = graph.indptr
+    for c in range(graph.n_creators):
+        g.add_edges_from((("c", c), ("f", int(f))) for f in graph.indices[rows[c] : rows[c + 1]])
+    # weight = number of shared followers
+    proj = nx.bipartite.weighted_projected_graph(g, [("c", c) for c in range(graph.n_creators)])
+    return _summary(proj.number_of_edges(), sum(w for _, _, w in proj.edges(data="weight")))
+
+
+def _overlap_contenders(
+    store_fn: Callable[[], Path], networkx: bool, **choice: Any
+) -> list[Contender]:
+    out = [
+        Contender("graph-engine", _engine_overlap, _graph_setup(store_fn, **choice)),
+        Contender("scipy B@B.T (floor)", _scipy_product, _scipy_setup(store_fn, **choice)),
+        Contender("duckdb self-join", _duckdb_self_join, _dense_edges_setup(store_fn, **choice)),
+        Contender("polars self-join", _polars_self_join, _dense_edges_setup(store_fn, **choice)),
+    ]
+    if networkx:
+        out.append(
+            Contender(
+                "networkx projection",
+                _networkx_projection,
+                _graph_setup(store_fn, **choice),
+                timeout=180,
+            )
+        )
+    return out
+
+
+def _same_answer(results: dict[str, Any]) -> list[str]:
+    answers = {n: r["result"] for n, r in results.items() if r["result"]}
+    distinct = {tuple(sorted(a.items())) for a in answers.values()}
+    return [] if len(distinct) <= 1 else [f"answers differ: {answers}"]
+
+
+# the largest creator subset of the 10M graph that networkx projects in about a minute
+NX_SUBSET = {"min_followers": 20_000}
+
+register(
+    Case(
+        "overlap-10m",
+        "all pairs, 2,000 creators x 2M followers x 10M edges",
+        _overlap_contenders(_gen_store, networkx=False),
+        prepare=_gen_store,
+        check=_same_answer,
+    )
+)
+register(
+    Case(
+        "overlap-10m-networkx-subset",
+        f"the 10M graph's creators with >= {NX_SUBSET['min_followers']:,} followers, with networkx",
+        _overlap_contenders(_gen_store, networkx=True, **NX_SUBSET),
+        prepare=_gen_store,
+        check=_same_answer,
+    )
+)
+register(
+    Case(
+        "overlap-ego",
+        "ego-Twitter creators with >= 100 followers, all pairs",
+        _overlap_contenders(_ego_store, networkx=True, min_followers=100),
+        skip=no_ego,
+        prepare=lambda: _ego_store() if EGO_TWITTER.exists() else None,
+        check=_same_answer,
+    )
+)

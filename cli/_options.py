@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from graph_engine.errors import InputError
+from graph_engine.errors import InputError, ParameterError
+from graph_engine.graph import AudienceGraph, read_store
 
 
 class Format(StrEnum):
@@ -48,6 +49,34 @@ MinFollowersOpt = Annotated[
 MaxFollowersOpt = Annotated[
     int | None, typer.Option("--max-followers", help="Only creators with at most N followers.")
 ]
+
+
+class MetricChoice(StrEnum):
+    jaccard = "jaccard"
+    shared = "shared"
+    overlap_coefficient = "overlap_coefficient"
+    share_of_a = "share_of_a"
+    share_of_b = "share_of_b"
+
+
+ByOpt = Annotated[MetricChoice, typer.Option("--by", help="Metric to rank pairs by.")]
+
+
+def load_graph(
+    store: Path,
+    creators: str | None = None,
+    creators_file: Path | None = None,
+    tier: list[str] | None = None,
+    min_followers: int | None = None,
+    max_followers: int | None = None,
+) -> AudienceGraph:
+    """The store's graph restricted by the creator-choice options."""
+    graph = read_store(store)
+    choice = creator_choice(creators, creators_file, tier, min_followers, max_followers)
+    sub = graph.subgraph(**choice)
+    if sub.n_creators == 0:
+        raise ParameterError("no creator matches the creator-choice options; hint: loosen them")
+    return sub
 
 
 def creator_choice(

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from cli._options import Format
 from graph_engine.errors import InputError
+from graph_engine.reports import write_frames
 
 Result = pl.DataFrame | dict[str, Any]
 
@@ -39,24 +40,16 @@ def render(result: Result, fmt: Format, *, title: str | None = None) -> None:
 
 def write(result: Result, path: Path) -> None:
     """Write `result` to `path`, the format chosen by the extension."""
-    suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        if suffix == ".json":
+    if isinstance(result, pl.DataFrame):
+        write_frames([result], path, empty=result.clear())
+    elif path.suffix.lower() == ".json":
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(to_jsonable(result), indent=2, default=str) + "\n")
-        elif isinstance(result, pl.DataFrame) and suffix == ".parquet":
-            result.write_parquet(path)
-        elif isinstance(result, pl.DataFrame) and suffix == ".jsonl":
-            result.write_ndjson(path)
-        elif suffix == ".csv":
-            path.write_text(_csv(result))
-        else:
-            raise InputError(
-                f"cannot write `{path}`: unknown extension `{suffix or '(none)'}`; hint: use "
-                ".parquet, .csv, .json or .jsonl (.parquet/.jsonl for tables only)"
-            )
-    except OSError as exc:
-        raise InputError(f"cannot write `{path}`: {exc.strerror or exc}") from exc
+        except OSError as exc:
+            raise InputError(f"cannot write `{path}`: {exc.strerror or exc}") from exc
+    else:
+        raise InputError(f"cannot write `{path}`: this result is a report; hint: use .json")
     typer.echo(f"wrote {path}", err=True)
 
 
@@ -114,9 +107,11 @@ def _print_tables(result: Result, title: str | None) -> None:
     if isinstance(result, pl.DataFrame):
         console.print(_table(result, title))
         return
+    if title:
+        console.print(f"[bold]{title}[/]")
     scalars = {k: v for k, v in result.items() if not _is_section(v)}
     if scalars:
-        grid = Table(title=title, show_header=False, box=None, pad_edge=False)
+        grid = Table(show_header=False, box=None, pad_edge=False)
         for k, v in scalars.items():
             grid.add_row(f"[bold]{k}[/]", _cell(v))
         console.print(grid)

@@ -197,6 +197,8 @@ class AudienceGraph:
 
         Dense ids are renumbered; creators and followers keep their relative order.
         """
+        if creators is None and not tiers and min_followers is None and max_followers is None:
+            return self
         rows = self.choose(
             creators=creators, tiers=tiers, min_followers=min_followers, max_followers=max_followers
         )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from graph_engine import schema as s
+from graph_engine.errors import InputError, ParameterError
 from graph_engine.store import read_manifest, version_dir
 
 _PERCENTILES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0)
@@ -85,3 +90,58 @@ def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
         "degrees": degrees,
         "sources": sources,
     }
+
+
+def write_frames(
+    frames: Iterable[pl.DataFrame], path: str | os.PathLike[str], *, empty: pl.DataFrame
+) -> int:
+    """Write frames (blocks of one table) to a file as they come; returns the row count.
+
+    The format comes from the extension: ``.parquet`` and ``.csv`` and ``.jsonl`` stream
+    block by block (memory holds one block); ``.json`` (an array of row objects) collects
+    the rows first. `empty` gives the schema when there are no blocks. The file appears
+    complete or not at all: it is written beside the target and renamed into place.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".parquet", ".csv", ".jsonl", ".json"):
+        raise ParameterError(
+            f"cannot write `{target}`: unknown extension `{suffix or '(none)'}`; hint: use "
+            ".parquet, .csv, .jsonl or .json"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    rows = 0
+    try:
+        if suffix == ".json":
+            frame = pl.concat([empty, *frames], how="vertical_relaxed")
+            tmp.write_text(json.dumps(frame.to_dicts(), default=str) + "\n")
+            rows = frame.height
+        elif suffix == ".parquet":
+            writer: pq.ParquetWriter | None = None
+            for frame in frames:
+                table = frame.to_arrow()
+                writer = writer or pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer.write_table(table)
+                rows += frame.height
+            if writer is None:
+                empty.write_parquet(tmp)
+            else:
+                writer.close()
+        else:
+            with tmp.open("wb") as fh:
+                first = True
+                for frame in frames:
+                    if suffix == ".csv":
+                        frame.write_csv(fh, include_header=first)
+                    else:
+                        frame.write_ndjson(fh)
+                    first, rows = False, rows + frame.height
+                if first and suffix == ".csv":
+                    empty.write_csv(fh)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(f"cannot write `{target}`: {exc.strerror or exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return rows

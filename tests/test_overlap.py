@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import hypothesis.strategies as st
+import networkx as nx
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+
+from graph_engine import ParameterError, UnknownCreatorError, ingest
+from graph_engine.graph import AudienceGraph
+from graph_engine.overlap import (
+    audience_report,
+    compute_overlap,
+    overlap_blocks,
+    similar_creators,
+)
+from graph_engine.reports import write_frames
+
+from .conftest import ZOO, audiences, graph_from_edges
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_graphs" / "twitter100" / "followers.tsv.gz"
+
+
+def brute_pairs(edges) -> dict[tuple[str, str], int]:
+    aud = {str(c): {str(f) for f in fs} for c, fs in audiences(edges).items()}
+    out = {}
+    for a, b in itertools.combinations(sorted(aud), 2):
+        shared = len(aud[a] & aud[b])
+        if shared:
+            out[(a, b)] = shared
+    return out
+
+
+def as_dict(pairs: pl.DataFrame) -> dict[tuple[str, str], int]:
+    return {
+        (str(a), str(b)): s
+        for a, b, s in pairs.select("creator_a", "creator_b", "shared").iter_rows()
+    }
+
+
+def test_zoo_matches_brute_force(zoo_edges):
+    assert as_dict(compute_overlap(graph_from_edges(zoo_edges))) == brute_pairs(zoo_edges)
+
+
+edge_lists = st.lists(
+    st.tuples(st.integers(0, 12), st.integers(100, 160)), min_size=1, max_size=150
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(edges=edge_lists, block=st.integers(1, 50))
+def test_overlap_equals_sets_and_networkx(edges, block):
+    graph = graph_from_edges(edges)
+    pairs = pl.concat([*overlap_blocks(graph, block_entries=block)])
+    assert as_dict(pairs) == brute_pairs(edges)
+    # networkx's projection, weighted by shared followers
+    bg = nx.Graph()
+    bg.add_edges_from((("c", str(c)), ("f", str(f))) for c, f in edges)
+    creators = [n for n in bg if n[0] == "c"]
+    proj = nx.bipartite.overlap_weighted_projected_graph(bg, creators, jaccard=True)
+    for a, b, jac in pairs.select("creator_a", "creator_b", "jaccard").iter_rows():
+        assert proj[("c", a)][("c", b)]["weight"] == pytest.approx(jac)
+    assert proj.number_of_edges() == pairs.height
+    # invariants
+    if pairs.height:
+        smaller = pairs.select(pl.min_horizontal("followers_a", "followers_b")).to_series()
+        assert (pairs["shared"] <= smaller).all()
+        assert pairs["jaccard"].is_between(0, 1).all()
+        assert (pairs["share_of_a"] * pairs["followers_a"] - pairs["shared"]).abs().max() < 1e-9
+
+
+def test_filters_and_top_k():
+    edges = ZOO["three"] + [("d", 1), ("d", 2), ("d", 3), ("d", 4)]
+    graph = graph_from_edges(edges)
+    full = compute_overlap(graph)
+    assert as_dict(compute_overlap(graph, min_shared=2)) == {
+        k: v for k, v in as_dict(full).items() if v >= 2
+    }
+    strong = compute_overlap(graph, min_jaccard=0.5)
+    assert (strong["jaccard"] >= 0.5).all() and strong.height == (full["jaccard"] >= 0.5).sum()
+    top = compute_overlap(graph, top_k=1, by="shared")
+    assert sorted(top["creator_a"].to_list()) == ["a", "b", "c", "d"]  # one row per creator
+    for a, s in top.select("creator_a", "shared").iter_rows():
+        best = max(v for k, v in as_dict(full).items() if a in k)
+        assert s == best
+    subset = compute_overlap(graph, creators=["a", "d"])
+    assert as_dict(subset) == {("a", "d"): 3}
+
+
+def test_similar_creators_ranks_by_the_metric():
+    graph = graph_from_edges(ZOO["three"] + [("d", 1), ("d", 2), ("d", 3), ("d", 4)])
+    # a: {1,2,3}; shares 3 with d, 1 with b ({3}) and 1 with c ({1}); ties go to id order
+    result = similar_creators(graph, "a", top_k=2, by="shared")
+    assert result.select("creator_b", "shared").rows() == [("d", 3), ("b", 1)]
+    by_share = similar_creators(graph, "a", top_k=3, by="share_of_b")  # b: 1/2, c: 1/3, d: 3/4
+    assert by_share["creator_b"].to_list() == ["d", "b", "c"]
+    with pytest.raises(UnknownCreatorError):
+        similar_creators(graph, "zz")
+    with pytest.raises(ParameterError, match="unknown metric"):
+        similar_creators(graph, "a", by="cosine")  # type: ignore[arg-type]
+
+
+@settings(max_examples=60, deadline=None)
+@given(edges=edge_lists, pick=st.lists(st.integers(0, 12), min_size=1, max_size=6, unique=True))
+def test_audience_report_equals_sets(edges, pick):
+    aud = {str(c): {str(f) for f in fs} for c, fs in audiences(edges).items()}
+    chosen = [str(c) for c in pick if str(c) in aud]
+    if not chosen:
+        return
+    report = audience_report(graph_from_edges(edges), chosen)
+    union = set().union(*(aud[c] for c in chosen))
+    assert report.summary["reach"] == len(union)
+    assert report.summary["total_followers"] == sum(len(aud[c]) for c in chosen)
+    assert report.summary["duplicated"] == report.summary["total_followers"] - len(union)
+    for row in report.creators.iter_rows(named=True):
+        others = set().union(*(aud[c] for c in chosen if c != row["creator_id"]))
+        assert row["exclusive"] == len(aud[row["creator_id"]] - others)
+    assert report.shared is not None
+    for i, a in enumerate(chosen):
+        for b in chosen:
+            assert report.shared[b][i] == len(aud[a] & aud[b])
+
+
+def test_sample_graph_equals_a_polars_self_join():
+    graph = AudienceGraph.from_tables(
+        ingest([SAMPLE], creator_column="creator", follower_column="follower")
+    )
+    pairs = compute_overlap(graph)
+    edges = pl.read_csv(SAMPLE, separator="\t")
+    join = (
+        edges.join(edges, on="follower", suffix="_b")
+        .filter(pl.col("creator") < pl.col("creator_b"))
+        .group_by("creator", "creator_b")
+        .len()
+    )
+    assert pairs.height == join.height
+    assert pairs["shared"].sum() == join["len"].sum()
+    assert as_dict(pairs) == {(a, b): n for a, b, n in join.iter_rows()}
+
+
+def test_streaming_write(tmp_path):
+    graph = graph_from_edges(ZOO["three"])
+    for ext in ("parquet", "csv", "jsonl", "json"):
+        path = tmp_path / f"pairs.{ext}"
+        n = write_frames(
+            overlap_blocks(graph, block_entries=1), path, empty=compute_overlap(graph).clear()
+        )
+        assert n == 3
+        frame = {
+            "parquet": pl.read_parquet,
+            "csv": pl.read_csv,
+            "jsonl": pl.read_ndjson,
+            "json": pl.read_json,
+        }[ext](path)
+        assert frame.height == 3 and "jaccard" in frame.columns
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_isolated_creators_produce_no_pairs():
+    graph = graph_from_edges(ZOO["disjoint"])
+    pairs = compute_overlap(graph)
+    assert pairs.height == 0 and pairs.columns[:3] == ["creator_a", "creator_b", "shared"]
+    assert np.all(graph.degrees > 0)
