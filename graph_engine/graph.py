@@ -195,7 +195,8 @@ class AudienceGraph:
     ) -> AudienceGraph:
         """The graph restricted to the chosen creators (see `choose`) and their followers.
 
-        Dense ids are renumbered; creators and followers keep their relative order.
+        Dense ids are renumbered; creators and followers keep their relative order and
+        their store columns (``following`` still counts every creator of the store).
         """
         if creators is None and not tiers and min_followers is None and max_followers is None:
             return self
@@ -216,11 +217,10 @@ class AudienceGraph:
             pl.int_range(0, len(rows), dtype=pl.Int32).alias(s.CREATOR),
             pl.Series(s.FOLLOWERS, np.diff(sub.indptr), dtype=pl.Int64),
         )
+        # `following` keeps the store's observed value: a follower's activity does not
+        # change because fewer creators are studied (selection uses it for mass-followers)
         followers = self.followers[kept].with_columns(
-            pl.int_range(0, len(kept), dtype=pl.Int32).alias(s.FOLLOWER),
-            pl.Series(
-                s.FOLLOWING, np.bincount(new_id[sub.indices], minlength=len(kept)), dtype=pl.Int64
-            ),
+            pl.int_range(0, len(kept), dtype=pl.Int32).alias(s.FOLLOWER)
         )
         return AudienceGraph(
             indptr=sub.indptr.astype(np.int64),

@@ -154,3 +154,72 @@ def test_every_command_has_help_and_a_readme_line():
 def test_version():
     result = invoke("--version")
     assert result.exit_code == 0 and result.stdout.startswith("graph-engine ")
+
+
+def test_overlap_outputs(sample_store, tmp_path):
+    table = invoke("overlap", sample_store, "--limit", 3)
+    assert table.exit_code == 0 and "strongest 3 pairs by jaccard" in table.stdout
+    out = tmp_path / "pairs.parquet"
+    written = invoke("overlap", sample_store, "--min-shared", 100, "--output", out)
+    assert written.exit_code == 0, written.output
+    import polars as pl
+
+    pairs = pl.read_parquet(out)
+    assert pairs.columns == [
+        "creator_a",
+        "creator_b",
+        "shared",
+        "followers_a",
+        "followers_b",
+        "jaccard",
+        "overlap_coefficient",
+        "share_of_a",
+        "share_of_b",
+    ]
+    assert pairs["shared"].min() >= 100
+    top = json.loads(
+        invoke("overlap", sample_store, "--top-k", 1, "--by", "shared", "--format", "json").stdout
+    )
+    assert len(top) == 100
+    assert invoke("overlap", sample_store, "--output", tmp_path / "x.xlsx").exit_code == 1
+
+
+def test_audience_and_similar(sample_store):
+    report = json.loads(
+        invoke("audience", sample_store, "Set 1", "Set 2", "--format", "json").stdout
+    )
+    assert report["reach"] <= report["total_followers"] == 3216 + 2735
+    assert report["duplicated"] == report["total_followers"] - report["reach"]
+    missing = invoke("audience", sample_store, "Set 1", "Set 999")
+    assert missing.exit_code == 1 and "creator `Set 999` is not in the graph" in missing.stderr
+    similar = json.loads(
+        invoke("similar", sample_store, "Set 1", "--top-k", 3, "--format", "json").stdout
+    )
+    assert len(similar) == 3 and all(r["creator_a"] == "Set 1" for r in similar)
+
+
+def test_select_json_has_the_stable_keys(sample_store, tmp_path):
+    result = invoke("select", sample_store, "--count", 5, "--format", "json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    for key in ("picks", "reach", "total_cost", "upper_bound", "method", "constraints"):
+        assert key in out
+    assert len(out["picks"]) == 5
+    for key in ("creator_id", "cost", "marginal_reach", "reach", "total_cost"):
+        assert key in out["picks"][0]
+    assert out["picks"][-1]["reach"] == out["reach"] <= out["upper_bound"]
+    assert out["constraints"]["count"] == 5
+    table = invoke("select", sample_store, "--budget", 500, "--method", "greedy")
+    assert table.exit_code == 0 and "unique followers" in table.stdout
+    saved = tmp_path / "sel.json"
+    assert invoke("select", sample_store, "--count", 2, "--output", saved).exit_code == 0
+    assert json.loads(saved.read_text())["constraints"]["count"] == 2
+
+
+def test_select_errors(sample_store):
+    none = invoke("select", sample_store)
+    assert none.exit_code == 1 and "give `count`, `budget` or `target_reach`" in none.stderr
+    bad = invoke("select", sample_store, "--count", 2, "--price", "nano:10")
+    assert bad.exit_code == 1 and "tier=price" in bad.stderr
+    eng = invoke("select", sample_store, "--count", 2, "--min-engagement", 0.1)
+    assert eng.exit_code == 1 and "engagement_rate" in eng.stderr

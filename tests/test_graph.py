@@ -31,7 +31,7 @@ def test_subgraph_filters():
     sub = graph.subgraph(creators=["c", "b"])
     assert graph_audiences(sub) == {"b": {"2", "3"}, "c": {"3"}}
     assert sub.n_followers == 2  # followers of nobody chosen are dropped
-    assert sub.followers["following"].to_list() == [1, 2]
+    assert sub.followers["following"].to_list() == [2, 3]  # store-wide, not subgraph
     assert graph.subgraph(tiers=["nano"]).n_creators == 3
     with pytest.raises(ParameterError, match="did you mean `micro`"):
         graph.subgraph(tiers=["micr"])

@@ -1,0 +1,155 @@
+"""`graph-engine select`: the fewest, cheapest creators for the most unique reach."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from cli._options import (
+    CreatorsFileOpt,
+    CreatorsOpt,
+    Format,
+    FormatOpt,
+    MaxFollowersOpt,
+    MinFollowersOpt,
+    OutputOpt,
+    StoreArg,
+    TierOpt,
+    load_graph,
+)
+from cli._render import render, write
+from graph_engine.errors import ParameterError
+from graph_engine.selection import select_creators
+
+
+class MethodChoice(StrEnum):
+    auto = "auto"
+    greedy = "greedy"
+    exact = "exact"
+    plain_greedy = "plain-greedy"
+
+
+class MinimizeChoice(StrEnum):
+    cost = "cost"
+    count = "count"  # type: ignore[assignment]  # shadows str.count, harmless
+
+
+def _ids(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def parse_prices(text: str | None) -> dict[str, float] | None:
+    """'nano=10,micro=120' -> {'nano': 10.0, 'micro': 120.0}."""
+    if not text:
+        return None
+    prices = {}
+    for item in text.split(","):
+        tier, _, value = item.partition("=")
+        try:
+            prices[tier.strip()] = float(value)
+        except ValueError:
+            raise ParameterError(
+                f"`--price` takes tier=price pairs, got {item!r}; hint: --price nano=10,micro=120"
+            ) from None
+    return prices
+
+
+def communities_source(text: str | None) -> str | pl.DataFrame | None:
+    """A creators column name, or a membership file written by `graph-engine communities`."""
+    if text is None:
+        return None
+    path = Path(text)
+    if path.suffix.lower() in (".parquet", ".csv") and path.is_file():
+        frame = pl.read_parquet(path) if path.suffix.lower() == ".parquet" else pl.read_csv(path)
+        return frame.select(pl.col("creator_id").cast(pl.String), "community")
+    return text
+
+
+def select(
+    store: StoreArg,
+    count: Annotated[int | None, typer.Option(help="Pick at most N creators.")] = None,
+    budget: Annotated[float | None, typer.Option(help="Spend at most this much in total.")] = None,
+    target_reach: Annotated[
+        float | None, typer.Option(help="Reach this share (0-1] of the eligible audience.")
+    ] = None,
+    minimize: Annotated[
+        MinimizeChoice, typer.Option(help="With --target-reach: minimise cost or count.")
+    ] = MinimizeChoice.cost,
+    creators: CreatorsOpt = None,
+    creators_file: CreatorsFileOpt = None,
+    tier: TierOpt = None,
+    min_followers: MinFollowersOpt = None,
+    max_followers: MaxFollowersOpt = None,
+    must_include: Annotated[
+        str | None, typer.Option(help="Comma-separated creator ids to always pick.")
+    ] = None,
+    must_exclude: Annotated[
+        str | None, typer.Option(help="Comma-separated creator ids never to pick.")
+    ] = None,
+    min_engagement: Annotated[
+        float | None, typer.Option(help="Only creators with engagement_rate at least this.")
+    ] = None,
+    communities: Annotated[
+        str | None,
+        typer.Option(help="Creators column (e.g. niche) or a `communities --output` file."),
+    ] = None,
+    max_per_community: Annotated[
+        int | None, typer.Option(help="At most N creators per community.")
+    ] = None,
+    price: Annotated[
+        str | None, typer.Option(help="Price per post by tier when there is no cost column.")
+    ] = None,
+    posts: Annotated[int, typer.Option(help="Posts bought from each creator.")] = 1,
+    overhead: Annotated[float, typer.Option(help="Fixed cost per creator hired.")] = 0.0,
+    weight: Annotated[
+        str | None, typer.Option(help="Followers column to weigh followers by.")
+    ] = None,
+    max_following: Annotated[
+        int | None, typer.Option(help="Ignore followers following more than N creators.")
+    ] = None,
+    method: Annotated[
+        MethodChoice, typer.Option(help="auto, greedy, exact (HiGHS) or plain-greedy.")
+    ] = MethodChoice.auto,
+    time_limit: Annotated[float, typer.Option(help="Seconds for the exact solver.")] = 10.0,
+    output: OutputOpt = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Choose creators for the most unique reach under a count, budget or target reach."""
+    graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
+    selection = select_creators(
+        graph,
+        count=count,
+        budget=budget,
+        target_reach=target_reach,
+        minimize=minimize.value,
+        must_include=_ids(must_include),
+        must_exclude=_ids(must_exclude),
+        min_engagement=min_engagement,
+        communities=communities_source(communities),
+        max_per_community=max_per_community,
+        price_by_tier=parse_prices(price),
+        posts=posts,
+        overhead=overhead,
+        weight=weight,
+        max_following=max_following,
+        method=method.value,
+        time_limit=time_limit,
+    )
+    result = selection.to_dict()
+    if output is not None:
+        write(result if output.suffix.lower() == ".json" else selection.picks, output)
+    if format is Format.table:
+        typer.echo(selection.summary())
+        for note in selection.notes:
+            typer.echo(f"note: {note}")
+        render(selection.picks, format, title="picks")
+    else:
+        render(result if format is Format.json else selection.picks, format)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(select)

@@ -1,0 +1,235 @@
+from __future__ import annotations
+
+import itertools
+import math
+
+import hypothesis.strategies as st
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+
+from graph_engine import ParameterError
+from graph_engine.graph import AudienceGraph
+from graph_engine.ingest import build_tables
+from graph_engine.selection import _exact_groups, compress, select_creators
+
+from .conftest import audiences
+
+
+def make_graph(edges, costs=None, extra=None) -> AudienceGraph:
+    frame = pl.DataFrame(
+        {"creator_id": [str(c) for c, _ in edges], "follower_id": [str(f) for _, f in edges]}
+    )
+    meta = None
+    if costs is not None:
+        names = sorted({str(c) for c, _ in edges})
+        meta = pl.DataFrame({"creator_id": names, "cost": [float(costs[n]) for n in names]})
+        if extra:
+            meta = meta.with_columns(
+                **{k: pl.Series([v[n] for n in names]) for k, v in extra.items()}
+            )
+    return AudienceGraph.from_tables(build_tables([frame], meta))
+
+
+def union_size(aud, picks) -> int:
+    return len(set().union(*(aud[p] for p in picks))) if picks else 0
+
+
+def best(aud, costs, *, count=None, budget=None):
+    names = sorted(aud)
+    top = 0
+    for r in range(1, len(names) + 1):
+        if count is not None and r > count:
+            break
+        for combo in itertools.combinations(names, r):
+            if budget is not None and sum(costs[c] for c in combo) > budget + 1e-9:
+                continue
+            top = max(top, union_size(aud, combo))
+    return top
+
+
+instances = st.fixed_dictionaries(
+    {
+        "edges": st.lists(
+            st.tuples(st.integers(0, 7), st.integers(100, 130)), min_size=3, max_size=70
+        ),
+        "costs": st.lists(st.integers(1, 9), min_size=8, max_size=8),
+    }
+)
+
+
+def setup(inst):
+    edges = inst["edges"]
+    aud = {str(c): {str(f) for f in fs} for c, fs in audiences(edges).items()}
+    costs = {str(c): float(inst["costs"][c]) for c in range(8)}
+    return aud, {c: costs[c] for c in aud}, make_graph(edges, costs)
+
+
+@settings(max_examples=120, deadline=None)
+@given(inst=instances, k=st.integers(1, 4))
+def test_count_greedy_celf_bound_and_exact(inst, k):
+    aud, costs, g = setup(inst)
+    opt = best(aud, costs, count=k)
+    lazy = select_creators(g, count=k, method="greedy")
+    plain = select_creators(g, count=k, method="plain-greedy")
+    assert lazy.picks["creator_id"].to_list() == plain.picks["creator_id"].to_list()
+    picks = lazy.picks["creator_id"].to_list()
+    assert lazy.reach == union_size(aud, picks)
+    assert lazy.reach >= (1 - 1 / math.e) * opt - 1e-9
+    assert lazy.upper_bound >= opt - 1e-9  # a bound below the optimum is a bug
+    gains = lazy.picks["marginal_reach"].to_list()
+    assert all(a >= b for a, b in itertools.pairwise(gains))  # greedy gains never increase
+    exact = select_creators(g, count=k, method="exact")
+    assert exact.reach == opt and exact.optimal
+    assert len(exact.picks) <= k
+
+
+@settings(max_examples=120, deadline=None)
+@given(inst=instances, budget=st.integers(1, 25))
+def test_budget_greedy_bound_and_exact(inst, budget):
+    aud, costs, g = setup(inst)
+    opt = best(aud, costs, budget=budget)
+    lazy = select_creators(g, budget=budget, method="greedy")
+    plain = select_creators(g, budget=budget, method="plain-greedy")
+    assert lazy.picks["creator_id"].to_list() == plain.picks["creator_id"].to_list()
+    assert lazy.total_cost <= budget + 1e-9
+    assert lazy.reach == union_size(aud, lazy.picks["creator_id"].to_list())
+    assert lazy.reach >= 0.405 * opt - 1e-9
+    assert lazy.upper_bound >= opt - 1e-9
+    exact = select_creators(g, budget=budget, method="exact")
+    assert exact.reach == opt and exact.total_cost <= budget + 1e-9
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    inst=instances,
+    share=st.sampled_from([0.3, 0.5, 0.8, 1.0]),
+    minimize=st.sampled_from(["cost", "count"]),
+)
+def test_target_reach_cover(inst, share, minimize):
+    aud, costs, g = setup(inst)
+    total = union_size(aud, list(aud))
+    target = share * total
+    sel = select_creators(g, target_reach=share, minimize=minimize, method="greedy")
+    assert sel.reach >= target - 1e-9
+    unit = costs if minimize == "cost" else dict.fromkeys(costs, 1.0)
+    cheapest = min(
+        sum(unit[c] for c in combo)
+        for r in range(1, len(aud) + 1)
+        for combo in itertools.combinations(sorted(aud), r)
+        if union_size(aud, combo) >= target - 1e-9
+    )
+    assert sel.cost_lower_bound is not None and sel.cost_lower_bound <= cheapest + 1e-9
+    exact = select_creators(g, target_reach=share, minimize=minimize, method="exact")
+    spent = exact.total_cost if minimize == "cost" else exact.picks.height
+    assert spent == pytest.approx(cheapest) and exact.reach >= target - 1e-9
+
+
+def test_must_include_exclude_and_community_cap():
+    edges = [(c, f) for c in range(6) for f in range(c * 3, c * 3 + 4)]
+    costs = {str(c): 1.0 for c in range(6)}
+    g = make_graph(edges, costs, extra={"niche": {str(c): "x" if c < 3 else "y" for c in range(6)}})
+    sel = select_creators(g, count=3, must_include=["5"], must_exclude=["0"])
+    picks = sel.picks["creator_id"].to_list()
+    assert picks[0] == "5" and "0" not in picks and len(picks) == 3
+    capped = select_creators(g, count=4, communities="niche", max_per_community=2)
+    niches = capped.picks["community"].to_list()
+    assert max(niches.count(n) for n in set(niches)) <= 2
+    assert capped.upper_bound >= capped.reach
+    with pytest.raises(ParameterError, match="both must-include and must-exclude"):
+        select_creators(g, count=2, must_include=["1"], must_exclude=["1"])
+    with pytest.raises(ParameterError, match="needs `communities`"):
+        select_creators(g, count=2, max_per_community=1)
+    with pytest.raises(ParameterError, match="give `count`, `budget` or `target_reach`"):
+        select_creators(g)
+
+
+def test_weighted_reach_discounts_mass_followers():
+    # follower 9 follows everyone (a mass-follower); creator "b" reaches only mass-followers
+    edges = [
+        ("a", 1),
+        ("a", 2),
+        ("b", 9),
+        ("c", 3),
+        ("a", 9),
+        ("c", 9),
+        ("d", 9),
+        ("b", 8),
+        ("d", 8),
+        ("c", 8),
+        ("a", 8),
+    ]
+    g = make_graph(edges)
+    plain = select_creators(g, count=1)
+    assert plain.picks["creator_id"].to_list() == ["a"] and plain.reach == 4
+    weighted = select_creators(g, count=4, max_following=3)
+    assert weighted.reach == 3  # followers 1, 2, 3 only
+    assert "b" not in weighted.picks["creator_id"].to_list()
+
+
+def test_costs_from_tiers_and_overhead():
+    edges = [("a", f) for f in range(5)] + [("b", f) for f in range(5, 8)]
+    g = make_graph(edges)  # no cost column: tier prices (nano $10)
+    sel = select_creators(g, budget=25, posts=2, overhead=2.5)
+    assert sel.picks["cost"].to_list() == [22.5]
+    sel = select_creators(g, budget=100, price_by_tier={"nano": 5.0})
+    assert sel.total_cost == 10.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(edges=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 25)), min_size=1, max_size=80))
+def test_signatures_are_exact(edges):
+    g = make_graph(edges)
+    rows = np.arange(g.n_creators)
+    ptr, elements, weight = compress(g, rows, np.ones(g.n_followers))
+    assert weight.sum() == g.n_followers  # every follower in exactly one element
+    # each creator's audience size is the weight of its elements
+    for j in range(g.n_creators):
+        assert weight[elements[ptr[j] : ptr[j + 1]]].sum() == g.degrees[j]
+    # elements are distinct signatures: no two elements have the same creator set
+    sets = {}
+    for j in range(g.n_creators):
+        for e in elements[ptr[j] : ptr[j + 1]]:
+            sets.setdefault(int(e), set()).add(j)
+    assert len({frozenset(v) for v in sets.values()}) == len(sets) == weight.size
+    # the slow exact path groups the same way
+    import scipy.sparse as sp
+
+    bt = sp.csr_array(g.matrix.T)
+    group, rep = _exact_groups(bt, np.arange(g.n_followers))
+    assert len(rep) == weight.size
+    rows = [
+        frozenset(bt.indices[bt.indptr[f] : bt.indptr[f + 1]].tolist())
+        for f in range(g.n_followers)
+    ]
+    for f in range(g.n_followers):  # same group <=> same creator set
+        assert rows[f] == rows[rep[group[f]]]
+    assert len({rows[r] for r in rep}) == len(rep)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    inst=instances,
+    k=st.integers(1, 4),
+    cap=st.integers(1, 2),
+    labels=st.lists(st.integers(0, 2), min_size=8, max_size=8),
+)
+def test_bound_with_community_caps_stays_above_the_optimum(inst, k, cap, labels):
+    aud, costs, _ = setup(inst)
+    niche = {str(c): f"n{labels[c]}" for c in range(8)}
+    g = make_graph(
+        inst["edges"],
+        {c: costs.get(c, 1.0) for c in niche if c in aud},
+        extra={"niche": {c: niche[c] for c in aud}},
+    )
+    best_capped = 0
+    for r in range(1, k + 1):
+        for combo in itertools.combinations(sorted(aud), r):
+            groups = [niche[c] for c in combo]
+            if max(groups.count(x) for x in groups) <= cap:
+                best_capped = max(best_capped, union_size(aud, combo))
+    sel = select_creators(g, count=k, communities="niche", max_per_community=cap, method="greedy")
+    assert sel.upper_bound >= best_capped - 1e-9
+    exact = select_creators(g, count=k, communities="niche", max_per_community=cap, method="exact")
+    assert exact.reach == best_capped
