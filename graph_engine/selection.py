@@ -200,19 +200,14 @@ def compress(
     alive = np.flatnonzero((deg > 0) & (follower_weight > 0))
     starts = bt.indptr[:-1][alive]
     rng = np.random.default_rng(0x5EED)
-    h1, h2 = (
-        np.add.reduceat(rng.integers(-(2**62), 2**62, size=rows.size)[bt.indices], starts)
-        if alive.size
-        else np.zeros(0, dtype=np.int64)
-        for _ in range(2)
-    )
-    d = deg[alive]
-    order = np.lexsort((d, h2, h1))
+    keys = rng.integers(-(2**62), 2**62, size=rows.size)
+    h = np.add.reduceat(keys[bt.indices], starts) if alive.size else np.zeros(0, dtype=np.int64)
+    h += deg[alive].astype(np.int64) * np.int64(0x9E3779B97F4A7C15 - 2**64)  # mix in the degree
+    order = np.argsort(h, kind="stable")
     new = np.ones(order.size, dtype=bool)
-    new[1:] = (np.diff(h1[order]) != 0) | (np.diff(h2[order]) != 0) | (np.diff(d[order]) != 0)
-    group_sorted = np.cumsum(new) - 1
+    new[1:] = np.diff(h[order]) != 0
     group = np.empty(order.size, dtype=np.int64)
-    group[order] = group_sorted
+    group[order] = np.cumsum(new) - 1
     rep = alive[order[new]]  # representative follower of each group
     if not _same_rows(bt, alive, rep[group]):
         group, rep = _exact_groups(bt, alive)
@@ -237,12 +232,17 @@ def _segment_positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def _same_rows(bt: sp.csr_array, rows: np.ndarray, reps: np.ndarray) -> bool:
+    """Whether every row in `rows` (ascending) equals its representative in `reps`."""
     deg = np.diff(bt.indptr)
+    other = rows != reps  # a representative trivially equals itself
+    rows, reps = rows[other], reps[other]
     if not np.array_equal(deg[rows], deg[reps]):
         return False
-    a = bt.indices[_segment_positions(bt.indptr[rows], deg[rows])]
-    b = bt.indices[_segment_positions(bt.indptr[reps], deg[reps])]
-    return bool(np.array_equal(a, b))
+    alive = np.zeros(deg.size, dtype=bool)
+    alive[rows] = True
+    pos = np.flatnonzero(np.repeat(alive, deg))  # entries of `rows`, in order
+    shift = np.repeat(bt.indptr[reps] - bt.indptr[rows], deg[rows])
+    return bool(np.array_equal(bt.indices[pos], bt.indices[pos + shift]))
 
 
 def _exact_groups(bt: sp.csr_array, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -675,9 +675,20 @@ def select_creators(
     cost = _costs(graph, rows, price_by_tier, posts, overhead)
     community = _communities(graph, rows, communities, max_per_community)
     follower_weight = _follower_weights(graph, weight, max_following)
-    ptr, elements, element_weight = compress(graph, rows, follower_weight)
-    p = Problem(rows, cost, ptr, elements, element_weight, community, must)
-    total = float(element_weight.sum())
+    # Greedy runs on the raw creators x followers incidence (free: the rows of the CSR);
+    # the integer program on audience signatures. Both give the same values: the
+    # compression is exact, and compressing for greedy would cost more than it saves.
+    sub = graph.matrix[rows]
+    p = Problem(
+        rows,
+        cost,
+        sub.indptr.astype(np.int64),
+        sub.indices.astype(np.int64),
+        follower_weight,
+        community,
+        must,
+    )
+    total = p.value(np.arange(p.n))
     if count is not None and count < must.size:
         raise ParameterError(
             f"`count` ({count}) is smaller than the must-include list ({must.size})"
@@ -708,8 +719,13 @@ def select_creators(
     bound = run.bound
     cost_lb = run.cost_lower_bound if target is not None else None
     optimal = bound - reach <= 1e-9 * max(1.0, bound)
-    small = p.m <= AUTO_EXACT_ELEMENTS and p.n <= AUTO_EXACT_CREATORS
-    if method == "exact" or (method == "auto" and small and not optimal):
+    signatures = None
+    if method == "exact" or (method == "auto" and not optimal and p.n <= AUTO_EXACT_CREATORS):
+        signatures = compress(graph, rows, follower_weight)
+        if method == "auto" and signatures[2].size > AUTO_EXACT_ELEMENTS:
+            signatures = None
+    if signatures is not None:
+        p = Problem(rows, cost, *signatures, community, must)
         exact = _exact(
             p,
             count=count,
@@ -758,7 +774,12 @@ def select_creators(
         "max_following": max_following,
         "eligible_creators": p.n,
     }
-    frame = _picks_frame(graph, p, _in_gain_order(p, picks, must.size))
+    ordered = (
+        list(zip(run.picks, run.gains, strict=True))
+        if picks == run.picks
+        else _in_gain_order(p, picks)
+    )
+    frame = _picks_frame(graph, p, ordered)
     return Selection(
         picks=frame,
         reach=reach,
@@ -804,7 +825,7 @@ def _best_single(p: Problem, budget: float, cap: int | None) -> int | None:
     return int(np.argmax(gains))
 
 
-def _in_gain_order(p: Problem, chosen: Sequence[int], n_must: int) -> list[tuple[int, float]]:
+def _in_gain_order(p: Problem, chosen: Sequence[int]) -> list[tuple[int, float]]:
     """Chosen creators in greedy order of marginal gain (must-includes first)."""
     chosen = list(dict.fromkeys(int(j) for j in chosen))
     must = [j for j in p.must.tolist() if j in chosen]
