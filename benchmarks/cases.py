@@ -377,8 +377,14 @@ register(
 
 # -- selection ----------------------------------------------------------------------------
 
-GEN_10K = {"n_creators": 10_000, "n_followers": 2_000_000, "n_edges": 10_000_000,
-           "n_niches": 40, "mixing": 0.1, "seed": 2}
+GEN_10K = {
+    "n_creators": 10_000,
+    "n_followers": 2_000_000,
+    "n_edges": 10_000_000,
+    "n_niches": 40,
+    "mixing": 0.1,
+    "seed": 2,
+}
 
 
 def _gen10k_store() -> Path:
@@ -390,24 +396,33 @@ def _select(store_fn: Callable[[], Path], method: str, **kwargs: Any) -> Contend
         from graph_engine.selection import select_creators
 
         sel = select_creators(graph, method=method, **kwargs)  # type: ignore[arg-type]
-        return {"reach": sel.reach, "upper_bound": round(sel.upper_bound, 1),
-                "optimal": sel.optimal, "evaluations": sel.evaluations,
-                "picks": sel.picks["creator_id"].to_list()[:5], "cost": round(sel.total_cost, 2)}
+        return {
+            "reach": sel.reach,
+            "upper_bound": round(sel.upper_bound, 1),
+            "optimal": sel.optimal,
+            "evaluations": sel.evaluations,
+            "picks": sel.picks["creator_id"].to_list()[:5],
+            "cost": round(sel.total_cost, 2),
+        }
 
-    label = {"greedy": "graph-engine (lazy greedy)", "plain-greedy": "plain greedy",
-             "exact": "exact (HiGHS)"}[method]
+    label = {
+        "greedy": "graph-engine (lazy greedy)",
+        "plain-greedy": "plain greedy",
+        "exact": "exact (HiGHS)",
+    }[method]
     return Contender(label, run, _graph_setup(store_fn), timeout=900)
 
 
-def _by_hand(store_fn: Callable[[], Path], how: str, *, count: int | None = None,
-             budget: float | None = None) -> Contender:
+def _by_hand(
+    store_fn: Callable[[], Path], how: str, *, count: int | None = None, budget: float | None = None
+) -> Contender:
     """What an analyst does by hand: the biggest creators, or random ones, until full."""
 
     def run(graph: Any) -> dict[str, Any]:
         import numpy as np
 
-        from graph_engine.selection import _costs
         from graph_engine.overlap import audience_report
+        from graph_engine.selection import _costs
 
         if how == "top":
             order = np.argsort(-graph.degrees, kind="stable")
@@ -423,11 +438,15 @@ def _by_hand(store_fn: Callable[[], Path], how: str, *, count: int | None = None
             chosen.append(j)
             spent += cost[j]
         ids = graph.creator_ids(np.array(chosen)).to_list()
-        return {"reach": float(audience_report(graph, ids).summary["reach"]),
-                "cost": round(spent, 2), "picks": ids[:5]}
+        return {
+            "reach": float(audience_report(graph, ids).summary["reach"]),
+            "cost": round(spent, 2),
+            "picks": ids[:5],
+        }
 
-    return Contender({"top": "top by followers", "random": "random picks"}[how], run,
-                     _graph_setup(store_fn))
+    return Contender(
+        {"top": "top by followers", "random": "random picks"}[how], run, _graph_setup(store_fn)
+    )
 
 
 def _selection_check(results: dict[str, Any]) -> list[str]:
@@ -439,35 +458,53 @@ def _selection_check(results: dict[str, Any]) -> list[str]:
     if plain:
         if plain["picks"] != engine["picks"]:
             problems.append("lazy and plain greedy picked differently")
-        print(f"  gain evaluations: plain {plain['evaluations']:,} / lazy "
-              f"{engine['evaluations']:,} = {plain['evaluations'] / engine['evaluations']:.0f}x "
-              "fewer (target 50x)")
+        print(
+            f"  gain evaluations: plain {plain['evaluations']:,} / lazy "
+            f"{engine['evaluations']:,} = {plain['evaluations'] / engine['evaluations']:.0f}x "
+            "fewer (target 50x)"
+        )
     for name in ("top by followers", "random picks"):
         other = results.get(name, {}).get("result")
         if other:
-            print(f"  reach vs {name}: {engine['reach'] / other['reach']:.2f}x "
-                  f"({engine['reach']:,.0f} vs {other['reach']:,.0f})")
-    print(f"  engine within {100 * (1 - engine['reach'] / engine['upper_bound']):.2f}% of optimal "
-          "(its own bound)")
+            print(
+                f"  reach vs {name}: {engine['reach'] / other['reach']:.2f}x "
+                f"({engine['reach']:,.0f} vs {other['reach']:,.0f})"
+            )
+    print(
+        f"  engine within {100 * (1 - engine['reach'] / engine['upper_bound']):.2f}% of optimal "
+        "(its own bound)"
+    )
     return problems
 
 
-register(Case(
-    "select-10k-k100",
-    "k = 100 of 10,000 creators, 10M-edge generator graph (time after load)",
-    [_select(_gen10k_store, "greedy", count=100), _select(_gen10k_store, "plain-greedy", count=100),
-     _by_hand(_gen10k_store, "top", count=100), _by_hand(_gen10k_store, "random", count=100)],
-    prepare=_gen10k_store,
-    check=_selection_check,
-))
-register(Case(
-    "select-10k-budget",
-    "budget $5,000 (generator prices), same graph",
-    [_select(_gen10k_store, "greedy", budget=5_000), _select(_gen10k_store, "plain-greedy", budget=5_000),
-     _by_hand(_gen10k_store, "top", budget=5_000), _by_hand(_gen10k_store, "random", budget=5_000)],
-    prepare=_gen10k_store,
-    check=_selection_check,
-))
+register(
+    Case(
+        "select-10k-k100",
+        "k = 100 of 10,000 creators, 10M-edge generator graph (time after load)",
+        [
+            _select(_gen10k_store, "greedy", count=100),
+            _select(_gen10k_store, "plain-greedy", count=100),
+            _by_hand(_gen10k_store, "top", count=100),
+            _by_hand(_gen10k_store, "random", count=100),
+        ],
+        prepare=_gen10k_store,
+        check=_selection_check,
+    )
+)
+register(
+    Case(
+        "select-10k-budget",
+        "budget $5,000 (generator prices), same graph",
+        [
+            _select(_gen10k_store, "greedy", budget=5_000),
+            _select(_gen10k_store, "plain-greedy", budget=5_000),
+            _by_hand(_gen10k_store, "top", budget=5_000),
+            _by_hand(_gen10k_store, "random", budget=5_000),
+        ],
+        prepare=_gen10k_store,
+        check=_selection_check,
+    )
+)
 
 
 def _ego200() -> Any:
@@ -483,9 +520,11 @@ def _exact_check(results: dict[str, Any]) -> list[str]:
         exact = results[f"exact (HiGHS) k={k}"]["result"]
         if greedy and exact:
             share = greedy["reach"] / exact["reach"]
-            print(f"  k={k}: greedy {greedy['reach']:,.0f} = {100 * share:.2f}% of "
-                  f"{'proven optimum' if exact['optimal'] else 'best found'} {exact['reach']:,.0f}"
-                  f"; greedy's own bound {greedy['upper_bound']:,.0f}")
+            print(
+                f"  k={k}: greedy {greedy['reach']:,.0f} = {100 * share:.2f}% of "
+                f"{'proven optimum' if exact['optimal'] else 'best found'} {exact['reach']:,.0f}"
+                f"; greedy's own bound {greedy['upper_bound']:,.0f}"
+            )
             if exact["optimal"] and greedy["upper_bound"] < exact["reach"] - 1e-6:
                 problems.append(f"k={k}: greedy bound below the proven optimum")
             if share < 0.98:
@@ -498,18 +537,25 @@ def _ego_select(method: str, k: int) -> Contender:
         from graph_engine.selection import select_creators
 
         sel = select_creators(graph, count=k, method=method, time_limit=300)  # type: ignore[arg-type]
-        return {"reach": sel.reach, "upper_bound": round(sel.upper_bound, 1), "optimal": sel.optimal,
-                "elements": sel.n_elements, "eligible": sel.n_eligible}
+        return {
+            "reach": sel.reach,
+            "upper_bound": round(sel.upper_bound, 1),
+            "optimal": sel.optimal,
+            "elements": sel.n_elements,
+            "eligible": sel.n_eligible,
+        }
 
     name = "graph-engine (lazy greedy)" if method == "greedy" else "exact (HiGHS)"
     return Contender(f"{name} k={k}", run, _ego200, timeout=900)
 
 
-register(Case(
-    "select-ego-exact",
-    "ego-Twitter creators with >= 200 followers: greedy vs proven optimum, k = 5, 10, 20",
-    [_ego_select(m, k) for k in (5, 10, 20) for m in ("greedy", "exact")],
-    skip=no_ego,
-    prepare=lambda: _ego_store() if EGO_TWITTER.exists() else None,
-    check=_exact_check,
-))
+register(
+    Case(
+        "select-ego-exact",
+        "ego-Twitter creators with >= 200 followers: greedy vs proven optimum, k = 5, 10, 20",
+        [_ego_select(m, k) for k in (5, 10, 20) for m in ("greedy", "exact")],
+        skip=no_ego,
+        prepare=lambda: _ego_store() if EGO_TWITTER.exists() else None,
+        check=_exact_check,
+    )
+)

@@ -958,18 +958,15 @@ def _communities(
             )
         labels = graph.creators[communities].gather(rows)
     else:
-        mapping = (
-            dict(
-                zip(
-                    communities[s.CREATOR_ID].to_list(),
-                    communities["community"].to_list(),
-                    strict=True,
-                )
+        pairs = (
+            zip(
+                communities[s.CREATOR_ID].to_list(), communities["community"].to_list(), strict=True
             )
             if isinstance(communities, pl.DataFrame)
-            else dict(communities)
+            else communities.items()
         )
-        labels = pl.Series([mapping.get(c) for c in ids.to_list()])
+        mapping = {str(k): v for k, v in pairs}  # ids compared as text: 7 and "7" match
+        labels = pl.Series([mapping.get(str(c)) for c in ids.to_list()])
     codes = labels.cast(pl.String).rank("dense").fill_null(0).to_numpy().astype(np.int64) - 1
     return codes
 

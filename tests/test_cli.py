@@ -223,3 +223,33 @@ def test_select_errors(sample_store):
     assert bad.exit_code == 1 and "tier=price" in bad.stderr
     eng = invoke("select", sample_store, "--count", 2, "--min-engagement", 0.1)
     assert eng.exit_code == 1 and "engagement_rate" in eng.stderr
+
+
+def test_communities_then_select_with_caps(sample_store, tmp_path):
+    out = tmp_path / "comm.parquet"
+    result = invoke(
+        "communities", sample_store, "--min-weight", 0.05, "--output", out, "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["n_communities"] >= 2 and 0 < info["modularity"] < 1
+    import polars as pl
+
+    membership = pl.read_parquet(out)
+    assert membership.columns == ["creator_id", "community"] and membership.height == 100
+    assert (tmp_path / "comm.summary.parquet").is_file()
+    sel = invoke(
+        "select",
+        sample_store,
+        "--count",
+        6,
+        "--communities",
+        out,
+        "--max-per-community",
+        1,
+        "--format",
+        "json",
+    )
+    assert sel.exit_code == 0, sel.output
+    picks = json.loads(sel.stdout)["picks"]
+    assert len({p["community"] for p in picks}) == len(picks)

@@ -233,3 +233,14 @@ def test_bound_with_community_caps_stays_above_the_optimum(inst, k, cap, labels)
     assert sel.upper_bound >= best_capped - 1e-9
     exact = select_creators(g, count=k, communities="niche", max_per_community=cap, method="exact")
     assert exact.reach == best_capped
+
+
+def test_community_membership_matches_integer_ids():
+    edges = [(c, f) for c in range(1, 5) for f in range(c * 10, c * 10 + 5)]
+    frame = pl.DataFrame(
+        {"creator_id": [c for c, _ in edges], "follower_id": [f for _, f in edges]}
+    )
+    g = AudienceGraph.from_tables(build_tables([frame]))
+    membership = pl.DataFrame({"creator_id": ["1", "2", "3", "4"], "community": [0, 0, 1, 1]})
+    sel = select_creators(g, count=4, communities=membership, max_per_community=1)
+    assert sel.picks.height == 2 and sorted(sel.picks["community"].to_list()) == [0, 1]
