@@ -17,9 +17,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 run: $(VENV)/.installed
-	rm -rf $(OUT)/sample.store
-	$(BIN)/graph-engine ingest sample_graphs/twitter100/followers.tsv.gz --store $(OUT)/sample.store
-	$(BIN)/graph-engine info $(OUT)/sample.store
+	$(BIN)/graph-engine run sample_graphs/twitter100.toml
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check graph_engine cli tests benchmarks

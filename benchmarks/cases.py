@@ -559,3 +559,125 @@ register(
         check=_exact_check,
     )
 )
+
+
+# -- communities --------------------------------------------------------------------------
+
+
+def _overlap_graph_setup(store_fn: Callable[[], Path], **choice: Any) -> Callable[[], Any]:
+    """The creator overlap graph (jaccard weights) as arrays, shared by every contender."""
+
+    def setup() -> Any:
+        import polars as pl
+
+        from graph_engine.overlap import compute_overlap
+
+        graph = _graph_setup(store_fn, **choice)()
+        pairs = compute_overlap(graph)
+        index = pl.DataFrame({"creator_a": graph.creator_ids(), "i": range(graph.n_creators)})
+        pairs = pairs.join(index, on="creator_a").join(
+            index.rename({"creator_a": "creator_b", "i": "j"}), on="creator_b"
+        )
+        return graph.n_creators, pairs.select("i", "j").to_numpy(), pairs["jaccard"].to_numpy()
+
+    return setup
+
+
+def _engine_partition(method: str) -> Callable[[Any], Any]:
+    def run(state: Any) -> dict[str, Any]:
+        from graph_engine.communities import partition
+
+        n, edges, weights = state
+        labels, q = partition(n, edges, weights, method=method, seed=0)  # type: ignore[arg-type]
+        return {"communities": int(labels.max()) + 1, "modularity": round(q, 4)}
+
+    return run
+
+
+def _networkx_louvain(state: Any) -> dict[str, Any]:
+    import networkx as nx
+
+    n, edges, weights = state
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_weighted_edges_from(
+        zip(edges[:, 0].tolist(), edges[:, 1].tolist(), weights.tolist(), strict=True)
+    )
+    parts = nx.community.louvain_communities(g, weight="weight", seed=0)
+    return {"communities": len(parts), "modularity": round(nx.community.modularity(g, parts), 4)}
+
+
+def _community_contenders(store_fn: Callable[[], Path], **choice: Any) -> list[Contender]:
+    setup = _overlap_graph_setup(store_fn, **choice)
+    return [
+        Contender("graph-engine leiden", _engine_partition("leiden"), setup),
+        Contender("graph-engine louvain", _engine_partition("louvain"), setup),
+        Contender("networkx louvain", _networkx_louvain, setup, timeout=900),
+    ]
+
+
+register(
+    Case(
+        "communities-10m",
+        "partition the overlap graph of the 10M graph's 2,000 creators (jaccard)",
+        _community_contenders(_gen_store),
+        prepare=_gen_store,
+    )
+)
+register(
+    Case(
+        "communities-ego",
+        "partition the overlap graph of ego-Twitter creators with >= 100 followers",
+        _community_contenders(_ego_store, min_followers=100),
+        skip=no_ego,
+        prepare=lambda: _ego_store() if EGO_TWITTER.exists() else None,
+    )
+)
+
+MIXINGS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
+
+
+def _nmi_sweep(_: Any) -> dict[str, Any]:
+    from graph_engine import AudienceGraph, generate_graph, ingest
+    from graph_engine.communities import detect_communities, normalized_mutual_information
+
+    out: dict[str, Any] = {}
+    for mixing in MIXINGS:
+        gen = generate_graph(
+            DATA / f"nmi-{mixing}",
+            n_creators=1_000,
+            n_followers=200_000,
+            n_edges=1_000_000,
+            n_niches=10,
+            mixing=mixing,
+            seed=5,
+        )
+        graph = AudienceGraph.from_tables(ingest([gen.edges_path], creators=gen.creators_path))
+        planted = graph.creators["niche"].to_list()
+        for method in ("leiden", "louvain"):
+            found = detect_communities(graph, method=method, seed=0)  # type: ignore[arg-type]
+            nmi = normalized_mutual_information(found.membership["community"].to_list(), planted)
+            out[f"{method} mixing={mixing}"] = round(nmi, 3)
+    return out
+
+
+def _nmi_check(results: dict[str, Any]) -> list[str]:
+    res = results["graph-engine"]["result"] or {}
+    print("  NMI (found vs planted niches), 1,000 creators x 200K followers x 1M edges, 10 niches:")
+    for method in ("leiden", "louvain"):
+        print(
+            f"    {method:8s} "
+            + "  ".join(f"{m:.2f}: {res.get(f'{method} mixing={m}', '-')}" for m in MIXINGS)
+        )
+    bad = [k for k, v in res.items() if k.endswith("mixing=0.1") and v < 0.9]
+    return [f"NMI below 0.9 at 10% mixing: {bad}"] if bad else []
+
+
+register(
+    Case(
+        "communities-nmi",
+        "NMI of Leiden and Louvain vs planted niches, mixing 0.05 .. 0.5",
+        [Contender("graph-engine", _nmi_sweep, timeout=1800)],
+        check=_nmi_check,
+    )
+)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from cli.commands import communities, generate, info, ingest, overlap, select
+from cli.commands import communities, generate, info, ingest, overlap, run, select
 from graph_engine import GraphEngineError, __version__
 
 
@@ -49,7 +49,7 @@ def _main(
     """Audience-overlap graph analytics: overlap, unique reach, communities, selection."""
 
 
-for module in (ingest, info, overlap, communities, select, generate):
+for module in (ingest, info, overlap, communities, select, run, generate):
     module.register(app)
 
 

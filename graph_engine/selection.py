@@ -123,7 +123,6 @@ class Selection:
             "evaluations": self.evaluations,
             "n_eligible": self.n_eligible,
             "n_elements": self.n_elements,
-            "seconds": round(self.seconds, 4),
             "notes": self.notes,
             "curve": self.curve,
         }

@@ -1,0 +1,50 @@
+"""`graph-engine run JOB.toml`: the batch pipeline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli._options import Format, FormatOpt
+from cli._render import render
+from graph_engine.pipeline import read_job, run_job
+
+
+def run(
+    job: Annotated[Path, typer.Argument(help="Job file (TOML); see the README, 'Job files'.")],
+    output_dir: Annotated[
+        str | None, typer.Option(help="Write outputs here instead of the job's output.dir.")
+    ] = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Run a batch job: ingest, overlap, communities, selection, plots, summary."""
+    spec = read_job(job, output_dir=output_dir)
+    show = sys.stderr.isatty()
+
+    def progress(stage: str) -> None:
+        if show:
+            typer.secho(f"· {stage}", err=True, fg="cyan")
+
+    result = run_job(spec, progress=progress)
+    if format is not Format.table:
+        render(result.summary, format)
+        return
+    sel = result.summary.get("selection")
+    if sel:
+        typer.echo(sel["summary"])
+        typer.echo("picks: " + ", ".join(str(p) for p in sel["picks"]))
+    if "communities" in result.summary:
+        c = result.summary["communities"]
+        typer.echo(f"communities: {c['n_communities']} (modularity {c['modularity']:.3f})")
+    if "overlap" in result.summary:
+        typer.echo(f"overlap: {result.summary['overlap']['pairs']:,} creator pairs share followers")
+    typer.echo(f"outputs: {spec['output']['dir']}")
+    for name, path in result.summary["outputs"].items():
+        typer.echo(f"  {name:22s} {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)
