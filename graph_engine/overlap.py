@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -60,8 +60,12 @@ def overlap_blocks(
     top_k: int | None = None,
     by: Metric = "jaccard",
     block_entries: int = _BLOCK_ENTRIES,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[pl.DataFrame]:
-    """Yield the overlap pairs block by block (see `compute_overlap` for the parameters)."""
+    """Yield the overlap pairs block by block (see `compute_overlap` for the parameters).
+
+    `progress(done, total)` is called after each block of creators (for progress bars).
+    """
     _check(min_shared=min_shared, min_jaccard=min_jaccard, top_k=top_k, by=by)
     if creators is not None:
         graph = graph.take(graph.creator_index(creators))
@@ -95,14 +99,23 @@ def overlap_blocks(
             {"creator_a": ids.gather(rows), "creator_b": ids.gather(cols), **metrics}
         )
 
+    done = 0
+
+    def finished(frame: pl.DataFrame) -> pl.DataFrame:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, len(blocks))
+        return frame
+
     with ThreadPoolExecutor(_threads()) as pool:
         pending: deque[Any] = deque()
         for block in blocks:
             pending.append(pool.submit(work, block))
             if len(pending) > 2 * _threads():  # bounded look-ahead keeps memory bounded
-                yield pending.popleft().result()
+                yield finished(pending.popleft().result())
         while pending:
-            yield pending.popleft().result()
+            yield finished(pending.popleft().result())
 
 
 def compute_overlap(

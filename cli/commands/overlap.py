@@ -22,7 +22,7 @@ from cli._options import (
     load_graph,
     read_id_file,
 )
-from cli._render import render, write
+from cli._render import progress_bar, render, write
 from graph_engine.errors import ParameterError
 from graph_engine.overlap import (
     audience_report,
@@ -52,14 +52,20 @@ def overlap(
 ) -> None:
     """Pairwise follower overlap of creators (exact, streamed to --output)."""
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
-    blocks = overlap_blocks(
-        graph, min_shared=min_shared, min_jaccard=min_jaccard, top_k=top_k, by=by.value
-    )
-    if output is not None:
-        n = write_frames(blocks, output, empty=empty_pairs(graph))
-        typer.echo(f"wrote {n:,} pairs to {output}", err=True)
-        return
-    pairs = pl.concat([empty_pairs(graph), *blocks])
+    with progress_bar("overlap") as progress:
+        blocks = overlap_blocks(
+            graph,
+            min_shared=min_shared,
+            min_jaccard=min_jaccard,
+            top_k=top_k,
+            by=by.value,
+            progress=progress,
+        )
+        if output is not None:
+            n = write_frames(blocks, output, empty=empty_pairs(graph))
+            typer.echo(f"wrote {n:,} pairs to {output}", err=True)
+            return
+        pairs = pl.concat([empty_pairs(graph), *blocks])
     if format is Format.table:
         strongest = pairs.sort([by.value, "shared"], descending=True).head(limit)
         render(
