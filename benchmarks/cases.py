@@ -648,7 +648,7 @@ register(
     )
 )
 
-MIXINGS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
+MIXINGS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
 
 
 def _nmi_sweep(_: Any) -> dict[str, Any]:
@@ -690,7 +690,7 @@ def _nmi_check(results: dict[str, Any]) -> list[str]:
 register(
     Case(
         "communities-nmi",
-        "NMI of Leiden and Louvain vs planted niches, mixing 0.05 .. 0.5",
+        "NMI of Leiden and Louvain vs planted niches, mixing 0.05 .. 0.9",
         [Contender("graph-engine", _nmi_sweep, timeout=1800)],
         check=_nmi_check,
     )

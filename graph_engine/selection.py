@@ -21,7 +21,6 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -164,14 +163,13 @@ class Problem:
         return self.elements[self.ptr[j] : self.ptr[j + 1]]
 
     def gains(self, covered: np.ndarray) -> np.ndarray:
-        """Exact marginal gain of every creator (one sparse product)."""
-        return np.asarray(self.matrix @ np.where(covered, 0.0, self.weight))
-
-    @cached_property
-    def matrix(self) -> sp.csr_array:
-        """Creators x elements incidence (built once)."""
-        data = np.ones(self.elements.size)
-        return sp.csr_array((data, self.elements, self.ptr), shape=(self.n, self.m))
+        """Exact marginal gain of every creator: one gather and a segmented sum."""
+        per_entry = np.where(covered, 0.0, self.weight)[self.elements]
+        out = np.zeros(self.n)
+        nonempty = np.flatnonzero(np.diff(self.ptr) > 0)
+        if nonempty.size:  # segments of non-empty rows are contiguous, so reduceat is exact
+            out[nonempty] = np.add.reduceat(per_entry, self.ptr[nonempty])
+        return out
 
     def value(self, chosen: Sequence[int] | np.ndarray) -> float:
         covered = np.zeros(self.m, dtype=bool)
@@ -221,6 +219,16 @@ def compress(
     ).T.tocsr()
     by_creator.sort_indices()
     return by_creator.indptr.astype(np.int64), by_creator.indices.astype(np.int64), weight
+
+
+def _rows_of(graph: AudienceGraph, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR (ptr, followers) of the given creators, straight from the graph's arrays."""
+    if rows.size == graph.n_creators:  # every creator: no copy at all
+        return graph.indptr, graph.indices
+    lengths = graph.degrees[rows]
+    ptr = np.zeros(rows.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    return ptr, graph.indices[_segment_positions(graph.indptr[rows], lengths)]
 
 
 def _segment_positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -423,6 +431,7 @@ def _greedy(
     heap = [(-priority(j, gain_ub[j]), j) for j in np.flatnonzero(candidate).tolist()]
     heapq.heapify(heap)
     fresh_at = np.full(p.n, len(picks), dtype=np.int64)  # pick count when gain was exact
+    incidence: sp.csr_array | None = None  # plain greedy only
 
     while (count is None or len(picks) < count) and (target is None or reach < target):
         if lazy:
@@ -439,8 +448,11 @@ def _greedy(
                 evaluations += 1
                 heapq.heappush(heap, (-priority(j, gain_ub[j]), j))
                 continue
-        else:  # plain greedy: every gain, every step
-            exact = p.gains(covered)
+        else:  # plain greedy: every gain, every step (one sparse product each, its best form)
+            if incidence is None:
+                ones = np.ones(p.elements.size)
+                incidence = sp.csr_array((ones, p.elements, p.ptr), shape=(p.n, p.m))
+            exact = np.asarray(incidence @ np.where(covered, 0.0, p.weight))
             evaluations += int(candidate.sum())
             gain_ub = np.where(candidate, exact, gain_ub)
             for i in np.flatnonzero(candidate).tolist():
@@ -677,16 +689,7 @@ def select_creators(
     # Greedy runs on the raw creators x followers incidence (free: the rows of the CSR);
     # the integer program on audience signatures. Both give the same values: the
     # compression is exact, and compressing for greedy would cost more than it saves.
-    sub = graph.matrix[rows]
-    p = Problem(
-        rows,
-        cost,
-        sub.indptr.astype(np.int64),
-        sub.indices.astype(np.int64),
-        follower_weight,
-        community,
-        must,
-    )
+    p = Problem(rows, cost, *_rows_of(graph, rows), follower_weight, community, must)
     total = p.value(np.arange(p.n))
     if count is not None and count < must.size:
         raise ParameterError(
