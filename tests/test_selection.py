@@ -244,3 +244,88 @@ def test_community_membership_matches_integer_ids():
     membership = pl.DataFrame({"creator_id": ["1", "2", "3", "4"], "community": [0, 0, 1, 1]})
     sel = select_creators(g, count=4, communities=membership, max_per_community=1)
     assert sel.picks.height == 2 and sorted(sel.picks["community"].to_list()) == [0, 1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    inst=instances,
+    k=st.integers(1, 4),
+    budget=st.integers(1, 25),
+    use_budget=st.booleans(),
+    cap=st.sampled_from([None, 1, 2]),
+    labels=st.lists(st.integers(0, 2), min_size=8, max_size=8),
+    must=st.sampled_from([[], ["0"], ["1", "2"]]),
+)
+def test_lagrangian_bound_never_drops_below_the_optimum(
+    inst, k, budget, use_budget, cap, labels, must
+):
+    from graph_engine.selection import Problem, _rows_of, lagrangian_bound
+
+    aud, costs, g = setup(inst)
+    must = [m for m in must if m in aud]
+    niche = {c: labels[int(c)] for c in aud}
+    count, spend = (None, float(budget)) if use_budget else (k + len(must), None)
+    # exhaustive optimum under the same constraints
+    names = sorted(aud)
+    opt = 0
+    for r in range(len(names) + 1):
+        for combo in itertools.combinations(names, r):
+            if not set(must) <= set(combo):
+                continue
+            if count is not None and r > count:
+                continue
+            if spend is not None and sum(costs[c] for c in combo) > spend + 1e-9:
+                continue
+            if (
+                cap is not None
+                and combo
+                and max([niche[c] for c in combo].count(x) for x in set(niche[c] for c in combo))
+                > cap
+            ):
+                continue
+            opt = max(opt, union_size(aud, combo))
+    if spend is not None and sum(costs[m] for m in must) > spend:
+        return
+    ids = g.creator_ids().to_list()
+    rows = np.arange(g.n_creators)
+    p = Problem(
+        rows,
+        np.array([costs[c] for c in ids]),
+        *_rows_of(g, rows),
+        np.ones(g.n_followers),
+        np.array([niche[c] for c in ids]) if cap is not None else np.full(len(ids), -1),
+        np.array([ids.index(m) for m in must], dtype=np.int64),
+    )
+    sel = select_creators(
+        g,
+        count=count,
+        budget=spend,
+        must_include=must,
+        method="greedy",
+        communities={c: niche[c] for c in ids} if cap else None,
+        max_per_community=cap,
+    )
+    covered = np.zeros(p.m, dtype=bool)
+    for cid in sel.picks["creator_id"].to_list():
+        covered[p.covers(ids.index(cid))] = True
+    bound = lagrangian_bound(
+        p, covered, count=count, budget=spend, cap=cap, lower=sel.reach, seconds=2.0
+    )
+    assert bound >= opt - 1e-6
+
+
+@settings(max_examples=60, deadline=None)
+@given(inst=instances, k=st.integers(1, 4))
+def test_auto_on_a_problem_too_big_to_solve_refines_a_valid_bound(inst, k):
+    from unittest import mock
+
+    aud, costs, g = setup(inst)
+    opt = best(aud, costs, count=k)
+    with mock.patch("graph_engine.selection.AUTO_EXACT_CREATORS", 0):
+        sel = select_creators(g, count=k, method="auto")
+    assert "exact" not in sel.method
+    assert (
+        opt - 1e-6
+        <= sel.upper_bound
+        <= select_creators(g, count=k, method="greedy").upper_bound + 1e-6
+    )
