@@ -354,13 +354,20 @@ def _validate(raw: pl.DataFrame, p: Path, fmt: str, *, first_line: int) -> EdgeB
 
 
 def _narrow_ids(ids: pl.Series) -> pl.Series:
-    """Int64 when every id is a canonical integer string, else the strings unchanged."""
+    """Int64 when every id is a canonical integer string, else the strings unchanged.
+
+    The integer parser also takes "+5", "05", "-0" and "-05"; ids written so stay strings
+    (turning "007" into 7 would merge it with "7").
+    """
     if ids.dtype != pl.String:
         return ids
     as_int = ids.str.to_integer(strict=False)
-    if as_int.null_count() == 0 and (as_int.cast(pl.String) == ids).all():
-        return as_int
-    return ids
+    if as_int.null_count() != ids.null_count():
+        return ids
+    padded = ids.str.starts_with("0") & (ids.str.len_bytes() > 1)
+    if (padded | ids.str.starts_with("+") | ids.str.starts_with("-0")).any():
+        return ids
+    return as_int
 
 
 def file_sha256(p: Path) -> str:

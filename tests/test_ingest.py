@@ -192,3 +192,10 @@ def test_round_trip_matches_python_sets(tmp_path_factory, edges, junk_rows, pref
     assert tables.duplicates == n_valid_rows - len(valid)
     assert tables.rejected.get("self_follow", 0) == sum(1 for c, f in edges if c == f)
     assert sum(tables.rejected.values()) + n_valid_rows == tables.sources[0]["rows_read"]
+
+
+@pytest.mark.parametrize("odd", ["+5", "05", "-0", "-05", "+0", "007"])
+def test_non_canonical_integers_stay_strings(write_text, odd):
+    tables = ingest([write_text("e.csv", f"creator_id,follower_id\n{odd},1\n5,2\n")])
+    assert tables.creators.schema["creator_id"] == pl.String
+    assert sorted(tables.creators["creator_id"].to_list()) == sorted([odd, "5"])
