@@ -20,8 +20,6 @@ TIER: Final = "tier"
 # rejects.parquet
 REASON: Final = "reason"
 
-EDGES_SCHEMA: Final = {CREATOR: pl.Int32, FOLLOWER: pl.Int32}
-
 # Known creators metadata columns and their types; any other column is kept as given.
 CREATOR_METADATA: Final[dict[str, type[pl.DataType]]] = {
     "handle": pl.String,
@@ -46,8 +44,6 @@ DEFAULT_PRICE_BY_TIER: Final[dict[str, float]] = {
     "macro": 400.0,
     "mega": 1_400.0,
 }
-
-REJECT_REASONS: Final = ("empty_id", "unparsable", "self_follow")
 
 
 def tier_expr(followers: pl.Expr, thresholds: tuple[int, int, int]) -> pl.Expr:
