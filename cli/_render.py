@@ -85,6 +85,16 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
+@contextlib.contextmanager
+def status(text: str) -> Iterator[None]:
+    """A spinner with `text` on stderr while a long call runs (only on a terminal)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    with Console(stderr=True).status(text):
+        yield
+
+
 def _csv(result: Result) -> str:
     if isinstance(result, pl.DataFrame):
         return _frame_csv(result)

@@ -20,7 +20,7 @@ from cli._options import (
     TierOpt,
     load_graph,
 )
-from cli._render import render, write
+from cli._render import render, status, write
 from graph_engine.communities import detect_communities
 
 
@@ -56,14 +56,15 @@ def communities(
 ) -> None:
     """Find communities of creators sharing audiences (Leiden or Louvain)."""
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
-    found = detect_communities(
-        graph,
-        method=method.value,
-        weight=weight.value,
-        min_weight=min_weight,
-        resolution=resolution,
-        seed=seed,
-    )
+    with status("finding communities ..."):
+        found = detect_communities(
+            graph,
+            method=method.value,
+            weight=weight.value,
+            min_weight=min_weight,
+            resolution=resolution,
+            seed=seed,
+        )
     if output is not None:
         write(found.membership, output)
         write(found.summary, output.with_name(f"{output.stem}.summary{output.suffix}"))

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cli._options import Format, FormatOpt
-from cli._render import render
+from cli._render import render, status
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError
 from graph_engine.reports import summarize_store
@@ -86,21 +86,22 @@ def ingest(
     format: FormatOpt = Format.table,
 ) -> None:
     """Read edge files into a store: validate, dedupe, quarantine bad rows, commit atomically."""
-    version = ingest_into_store(
-        list(edges),
-        store,
-        mode=mode.value,
-        keep=keep,
-        creators=creators,
-        format=input_format.value,
-        creator_column=creator_column,
-        follower_column=follower_column,
-        direction=direction.value,
-        separator=separator,
-        creators_column=creators_column,
-        tier_thresholds=parse_tiers(tiers),
-        strict=strict,
-    )
+    with status("reading and validating the edges ..."):
+        version = ingest_into_store(
+            list(edges),
+            store,
+            mode=mode.value,
+            keep=keep,
+            creators=creators,
+            format=input_format.value,
+            creator_column=creator_column,
+            follower_column=follower_column,
+            direction=direction.value,
+            separator=separator,
+            creators_column=creators_column,
+            tier_thresholds=parse_tiers(tiers),
+            strict=strict,
+        )
     summary = summarize_store(store)
     render(
         {

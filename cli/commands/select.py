@@ -21,7 +21,7 @@ from cli._options import (
     TierOpt,
     load_graph,
 )
-from cli._render import render, write
+from cli._render import render, status, write
 from graph_engine.errors import ParameterError
 from graph_engine.selection import select_creators
 
@@ -120,25 +120,26 @@ def select(
 ) -> None:
     """Choose creators for the most unique reach under a count, budget or target reach."""
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
-    selection = select_creators(
-        graph,
-        count=count,
-        budget=budget,
-        target_reach=target_reach,
-        minimize=minimize.value,
-        must_include=_ids(must_include),
-        must_exclude=_ids(must_exclude),
-        min_engagement=min_engagement,
-        communities=communities_source(communities),
-        max_per_community=max_per_community,
-        price_by_tier=parse_prices(price),
-        posts=posts,
-        overhead=overhead,
-        weight=weight,
-        max_following=max_following,
-        method=method.value,
-        time_limit=time_limit,
-    )
+    with status("selecting creators ..."):
+        selection = select_creators(
+            graph,
+            count=count,
+            budget=budget,
+            target_reach=target_reach,
+            minimize=minimize.value,
+            must_include=_ids(must_include),
+            must_exclude=_ids(must_exclude),
+            min_engagement=min_engagement,
+            communities=communities_source(communities),
+            max_per_community=max_per_community,
+            price_by_tier=parse_prices(price),
+            posts=posts,
+            overhead=overhead,
+            weight=weight,
+            max_following=max_following,
+            method=method.value,
+            time_limit=time_limit,
+        )
     result = selection.to_dict()
     if output is not None:
         write(result if output.suffix.lower() == ".json" else selection.picks, output)
