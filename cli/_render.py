@@ -28,6 +28,8 @@ from graph_engine.reports import write_frames
 Result = pl.DataFrame | dict[str, Any]
 
 _MAX_ROWS = 40
+# identifiers print verbatim: no thousands separators in a creator id
+_ID_COLUMNS = frozenset({"creator_id", "follower_id", "creator_a", "creator_b", "top_creators"})
 
 
 def render(result: Result, fmt: Format, *, title: str | None = None) -> None:
@@ -167,11 +169,20 @@ def _table(frame: pl.DataFrame, title: str | None) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
     for col, dtype in frame.schema.items():
         table.add_column(col, justify="right" if dtype.is_numeric() else "left")
+    ids = [c in _ID_COLUMNS for c in frame.columns]
     for row in frame.head(_MAX_ROWS).iter_rows():
-        table.add_row(*(_cell(v) for v in row))
+        table.add_row(
+            *(_id_cell(v) if is_id else _cell(v) for v, is_id in zip(row, ids, strict=True))
+        )
     if frame.height > _MAX_ROWS:
         table.caption = f"{frame.height - _MAX_ROWS} more rows (use --output or --format csv)"
     return table
+
+
+def _id_cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def _cell(value: Any) -> str:
