@@ -59,34 +59,9 @@ def write_store(
     Path
         The new version directory.
     """
-    root = Path(store)
-    if root.exists() and not root.is_dir():
-        raise StoreError(f"store `{root}` is a file, not a directory; hint: choose another path")
-    root.mkdir(parents=True, exist_ok=True)
+    root = _prepare(store)
     with _lock(root):
-        live = _live_version(root)
-        if mode == "create" and live is not None:
-            raise StoreError(
-                f"store `{root}` already exists (live version {live}); hint: use "
-                "--mode append or --mode replace"
-            )
-        if mode != "create" and live is None:
-            raise StoreError(f"store `{root}` has no live version to {mode}; hint: --mode create")
-        _remove_temporaries(root)
-        name = f"v{_next_version(root):06d}"
-        tmp = root / f".tmp-{name}-{os.getpid()}"
-        tmp.mkdir()
-        _write_tables(tables, tmp, parent=live, mode=mode)
-        _fsync_dir(tmp)
-        _crash_point("tables-written")
-        os.rename(tmp, root / name)
-        _fsync_dir(root)
-        _crash_point("version-renamed")
-        _atomic_write_text(root / "CURRENT", name + "\n")
-        _crash_point("current-switched")
-        if keep is not None:
-            prune(root, keep=keep, _locked=True)
-    return root / name
+        return _commit(tables, root, mode=mode, keep=keep)
 
 
 def ingest_into_store(
@@ -97,14 +72,58 @@ def ingest_into_store(
     keep: int | None = None,
     **options: Any,
 ) -> Path:
-    """`ingest` the sources and `write_store` them, reading the live version for append."""
-    base = read_tables(store) if mode == "append" else None
-    if mode == "create" and current_version(store) is not None:  # fail before reading input
+    """`ingest` the sources and commit them as a new version of `store`.
+
+    The writer lock is held from reading the live version (append) to the commit, so two
+    concurrent appends cannot lose each other's edges: a second writer fails at once with
+    a clear error instead of interleaving.
+    """
+    root = _prepare(store)
+    with _lock(root):
+        _check_mode(root, mode)  # fail before reading any input
+        base = read_tables(root) if mode == "append" else None
+        tables = ingest(sources, base=base, **options)
+        return _commit(tables, root, mode=mode, keep=keep)
+
+
+def _prepare(store: str | os.PathLike[str]) -> Path:
+    root = Path(store)
+    if root.exists() and not root.is_dir():
+        raise StoreError(f"store `{root}` is a file, not a directory; hint: choose another path")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _check_mode(root: Path, mode: WriteMode) -> str | None:
+    live = _live_version(root)
+    if mode == "create" and live is not None:
         raise StoreError(
-            f"store `{store}` already exists; hint: use --mode append or --mode replace"
+            f"store `{root}` already exists (live version {live}); hint: use "
+            "--mode append or --mode replace"
         )
-    tables = ingest(sources, base=base, **options)
-    return write_store(tables, store, mode=mode, keep=keep)
+    if mode != "create" and live is None:
+        raise StoreError(f"store `{root}` has no live version to {mode}; hint: --mode create")
+    return live
+
+
+def _commit(tables: StoreTables, root: Path, *, mode: WriteMode, keep: int | None) -> Path:
+    """Write a new version and switch CURRENT to it; the caller holds the lock."""
+    live = _check_mode(root, mode)
+    _remove_temporaries(root)
+    name = f"v{_next_version(root):06d}"
+    tmp = root / f".tmp-{name}-{os.getpid()}"
+    tmp.mkdir()
+    _write_tables(tables, tmp, parent=live, mode=mode)
+    _fsync_dir(tmp)
+    _crash_point("tables-written")
+    os.rename(tmp, root / name)
+    _fsync_dir(root)
+    _crash_point("version-renamed")
+    _atomic_write_text(root / "CURRENT", name + "\n")
+    _crash_point("current-switched")
+    if keep is not None:
+        prune(root, keep=keep, _locked=True)
+    return root / name
 
 
 def current_version(store: str | os.PathLike[str]) -> str | None:

@@ -144,3 +144,15 @@ def test_kill_after_switch_means_new_version(tmp_path, edges_v1, edges_v2):
     )
     assert proc.returncode == -signal.SIGKILL
     assert graph_audiences(read_store(store)) == {"a": {1}, "b": {3}, "c": {1}}
+
+
+def test_a_writer_holding_the_lock_keeps_appends_out(tmp_path, edges_v1, edges_v2):
+    from graph_engine.store import _lock
+
+    store = tmp_path / "s"
+    ingest_into_store([edges_v1], store)
+    with _lock(store), pytest.raises(StoreError, match="being written by another process"):
+        ingest_into_store([edges_v2], store, mode="append")
+    assert current_version(store) == "v000001"
+    with pytest.raises(StoreError, match="no live version to append"):
+        ingest_into_store([edges_v1], tmp_path / "empty", mode="append")
