@@ -124,18 +124,24 @@ def _duckdb_naive(path_fn: Callable[[], Path]) -> Contender:
     return Contender("duckdb distinct+order", run)
 
 
+def _ingest_contenders(path_fn: Callable[[], Path]) -> list[Contender]:
+    return [_engine_ingest(path_fn), _polars_naive(path_fn), _duckdb_naive(path_fn)]
+
+
 def _same_edges(results: dict[str, Any]) -> list[str]:
     counts = {n: r["result"]["edges"] for n, r in results.items() if r["result"]}
     return [] if len(set(counts.values())) <= 1 else [f"edge counts differ: {counts}"]
 
 
-def _ingest_check(n_edges_bytes: Callable[[], int], target_rate: float, items: int):
+def _ingest_check(
+    edge_bytes: int, target_rate: float, items: int
+) -> Callable[[dict[str, Any]], list[str]]:
     def check(results: dict[str, Any]) -> list[str]:
         problems = _same_edges(results)
         engine = results["graph-engine"]
         if engine["seconds"]:
             rate = items / engine["seconds"] / 1e6
-            rss_ratio = engine["peak_rss_mb"] * 2**20 / n_edges_bytes()
+            rss_ratio = engine["peak_rss_mb"] * 2**20 / edge_bytes
             print(
                 f"  graph-engine: {rate:.2f} M edges/s (target {target_rate}), peak RSS "
                 f"{rss_ratio:.2f}x the edge columns in memory (target 3x)"
@@ -179,27 +185,27 @@ register(
     Case(
         "ingest-parquet-10m",
         "ingest a 10M-edge generator Parquet file (2,000 creators x 2M followers)",
-        [_engine_ingest(_gen_parquet), _polars_naive(_gen_parquet), _duckdb_naive(_gen_parquet)],
+        _ingest_contenders(_gen_parquet),
         prepare=_gen_parquet,
         items=10_000_000,
-        check=_ingest_check(lambda: EDGE_COLUMNS_10M, 5.0, 10_000_000),
+        check=_ingest_check(EDGE_COLUMNS_10M, 5.0, 10_000_000),
     )
 )
 register(
     Case(
         "ingest-csv-10m",
         "ingest the same graph as CSV",
-        [_engine_ingest(_gen_csv), _polars_naive(_gen_csv), _duckdb_naive(_gen_csv)],
+        _ingest_contenders(_gen_csv),
         prepare=_gen_csv,
         items=10_000_000,
-        check=_ingest_check(lambda: EDGE_COLUMNS_10M, 2.0, 10_000_000),
+        check=_ingest_check(EDGE_COLUMNS_10M, 2.0, 10_000_000),
     )
 )
 register(
     Case(
         "ingest-ego-twitter",
         "ingest SNAP ego-Twitter (1,768,149 lines, 14 self-follows)",
-        [_engine_ingest(_ego), _polars_naive(_ego), _duckdb_naive(_ego)],
+        _ingest_contenders(_ego),
         skip=no_ego,
         items=1_768_149,
         check=_ego_check,
