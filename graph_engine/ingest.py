@@ -612,11 +612,11 @@ def build_tables(
             .with_columns(pl.col(s.FOLLOWER).cast(pl.Int32)),
         ]
     )
+    del raw  # the original ids are no longer needed: free them before the key exists
     key = dense[s.CREATOR].to_numpy().astype(np.int64)
     key <<= 32
     key |= dense[s.FOLLOWER].to_numpy()
     del dense
-    del raw
     key.sort()
     distinct = np.empty(key.size, dtype=bool)
     distinct[:1] = True
