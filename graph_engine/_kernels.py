@@ -1,5 +1,7 @@
 """Compiled inner loops (numba): only where numpy and scipy cannot express the work.
 
+Callers pass well-formed CSR arrays (the graph's own): compiled code does no bounds checks.
+
 `shared_counts` counts, for a block of creators, the followers they share with the other
 creators. scipy's sparse product computes every (a, b) entry of B·Bᵀ; the overlap needs
 only b > a, and walking each follower's sorted creator list from the end stops at a,
@@ -66,3 +68,23 @@ def shared_counts(
             counts[b] = 0
             k += 1
     return out_a[:k].copy(), out_b[:k].copy(), out_s[:k].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def transpose(
+    indptr: np.ndarray, indices: np.ndarray, n_columns: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """CSR pattern of the transpose (no values), rows sorted: a counting sort."""
+    t_indptr = np.zeros(n_columns + 1, dtype=np.int64)
+    for p in range(indices.size):
+        t_indptr[indices[p] + 1] += 1
+    for j in range(n_columns):
+        t_indptr[j + 1] += t_indptr[j]
+    fill = t_indptr[:-1].copy()
+    t_indices = np.empty(indices.size, dtype=np.int32)
+    for row in range(indptr.size - 1):
+        for p in range(indptr[row], indptr[row + 1]):
+            j = indices[p]
+            t_indices[fill[j]] = row
+            fill[j] += 1
+    return t_indptr, t_indices

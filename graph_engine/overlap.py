@@ -20,7 +20,6 @@ import polars as pl
 import scipy.sparse as sp
 
 from graph_engine import schema as s
-from graph_engine._kernels import shared_counts
 from graph_engine.errors import ParameterError
 from graph_engine.graph import AudienceGraph, CreatorId
 
@@ -67,6 +66,8 @@ def overlap_blocks(
 
     `progress(done, total)` is called after each block of creators (for progress bars).
     """
+    from graph_engine._kernels import shared_counts, transpose  # numba: loaded when needed
+
     _check(min_shared=min_shared, min_jaccard=min_jaccard, top_k=top_k, by=by)
     if creators is not None:
         graph = graph.take(graph.creator_index(creators))
@@ -74,14 +75,14 @@ def overlap_blocks(
     # many small blocks: with only b > a counted, the first creators carry the most work
     rows_per_block = max(1, min(block_entries // max(n, 1), -(-n // (16 * _threads()))))
     blocks = [(i, min(i + rows_per_block, n)) for i in range(0, n, rows_per_block)]
-    bt = _followers_to_creators(graph)
+    t_indptr, t_indices = transpose(graph.indptr, graph.indices, graph.n_followers)
     degrees = graph.degrees
     ids = graph.creator_ids()
 
     def work(block: tuple[int, int]) -> pl.DataFrame:
         lo, hi = block
         rows, cols, shared = shared_counts(
-            graph.indptr, graph.indices, bt.indptr, bt.indices, lo, hi, top_k is None
+            graph.indptr, graph.indices, t_indptr, t_indices, lo, hi, top_k is None
         )
         if min_shared > 1:
             keep = shared >= min_shared
@@ -116,16 +117,6 @@ def overlap_blocks(
                 yield finished(pending.popleft().result())
         while pending:
             yield finished(pending.popleft().result())
-
-
-def _followers_to_creators(graph: AudienceGraph) -> sp.csr_array:
-    """The transpose (followers x creators), creators sorted within each follower."""
-    n_c, n_f = graph.n_creators, graph.n_followers
-    ones = np.ones(graph.n_edges, dtype=np.int8)
-    forward = sp.csr_array((ones, graph.indices, graph.indptr), shape=(n_c, n_f))
-    bt = sp.csr_array(forward.T)  # tocsc of a CSR: a counting sort, creators stay ordered
-    bt.sort_indices()
-    return bt
 
 
 def compute_overlap(
