@@ -84,6 +84,14 @@ class Selection:
 
     def summary(self) -> str:
         """One line: reach, picks, cost, and how close to optimal."""
+        target = self.constraints.get("target_reach")
+        if target is not None and self.reach_share < target - 1e-9:
+            return (
+                f"{self.picks.height} creators reach {_num(self.reach)} unique followers "
+                f"({100 * self.reach_share:.1f}% of the eligible audience) for "
+                f"${self.total_cost:,.2f}; the target of {100 * target:.1f}% cannot be met "
+                f"under these constraints (method {self.method})"
+            )
         if self.cost_lower_bound is not None:  # target reach: how close to the cheapest
             unit = "$" if self.constraints.get("minimize") == "cost" else ""
             spent = self.total_cost if unit else float(self.picks.height)
@@ -174,11 +182,15 @@ class Problem:
             out[nonempty] = np.add.reduceat(per_entry, self.ptr[nonempty])
         return out
 
-    def value(self, chosen: Sequence[int] | np.ndarray) -> float:
-        covered = np.zeros(self.m, dtype=bool)
+    def covered(self, chosen: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Mask of the elements that the chosen creators cover."""
+        mask = np.zeros(self.m, dtype=bool)
         for j in chosen:
-            covered[self.covers(int(j))] = True
-        return float(self.weight[covered].sum())
+            mask[self.covers(int(j))] = True
+        return mask
+
+    def value(self, chosen: Sequence[int] | np.ndarray) -> float:
+        return float(self.weight[self.covered(chosen)].sum())
 
 
 def compress(
@@ -806,12 +818,9 @@ def select_creators(
     optimal = bound - reach <= 1e-9 * max(1.0, bound)
     if method == "auto" and not optimal and target is None:
         # cheap first: a Lagrangian bound often proves greedy optimal without a solver
-        covered = np.zeros(p.m, dtype=bool)
-        for j in picks:
-            covered[p.covers(j)] = True
         refined = lagrangian_bound(
             p,
-            covered,
+            p.covered(picks),
             count=count,
             budget=budget,
             cap=max_per_community,
@@ -858,6 +867,7 @@ def select_creators(
     elif target is not None:
         optimal = _objective(p, picks, by_cost) <= (cost_lb or 0.0) + 1e-9
     if target is not None and reach < target - 1e-9:
+        optimal = False  # a cover that misses its target is no answer, however cheap
         notes.append("the target reach cannot be met under these constraints")
     constraints = {
         "count": count,
@@ -908,10 +918,7 @@ def _objective(p: Problem, chosen: Sequence[int], by_cost: bool) -> float:
 
 def _best_single(p: Problem, budget: float, cap: int | None) -> int | None:
     """The affordable creator that adds most to the must-includes."""
-    covered = np.zeros(p.m, dtype=bool)
-    for j in p.must.tolist():
-        covered[p.covers(j)] = True
-    gains = p.gains(covered)
+    gains = p.gains(p.covered(p.must))
     room = budget - float(p.cost[p.must].sum())
     ok = p.cost <= room * (1 + 1e-12)
     ok[p.must] = False

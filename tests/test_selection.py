@@ -329,3 +329,17 @@ def test_auto_on_a_problem_too_big_to_solve_refines_a_valid_bound(inst, k):
         <= sel.upper_bound
         <= select_creators(g, count=k, method="greedy").upper_bound + 1e-6
     )
+
+
+def test_an_unmet_target_is_reported_not_called_optimal():
+    edges = [(c, f) for c in range(4) for f in range(c * 5, c * 5 + 5)]  # disjoint audiences
+    g = make_graph(edges)
+    same = {str(c): "x" for c in range(4)}
+    for method in ("greedy", "exact"):
+        sel = select_creators(
+            g, target_reach=1.0, communities=same, max_per_community=1, method=method
+        )
+        assert sel.reach == 5 and sel.eligible_reach == 20
+        assert not sel.optimal
+        assert "the target of 100.0% cannot be met" in sel.summary()
+        assert "cheapest" not in sel.summary()
