@@ -23,7 +23,7 @@ from rich.table import Table
 
 from cli._options import Format
 from graph_engine.errors import InputError
-from graph_engine.reports import write_frames
+from graph_engine.reports import to_jsonable, write_frames
 
 Result = pl.DataFrame | dict[str, Any]
 
@@ -55,19 +55,6 @@ def write(result: Result, path: Path) -> None:
     else:
         raise InputError(f"cannot write `{path}`: this result is a report; hint: use .json")
     typer.echo(f"wrote {path}", err=True)
-
-
-def to_jsonable(value: Any) -> Any:
-    """Frames become lists of row objects; NaN becomes null."""
-    if isinstance(value, pl.DataFrame):
-        return [to_jsonable(row) for row in value.to_dicts()]
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 @contextlib.contextmanager

@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError
@@ -241,11 +240,12 @@ def similar_creators(
     """
     _check(min_shared=1, min_jaccard=0.0, top_k=top_k, by=by)
     c = int(graph.creator_index([creator])[0])
-    row = sp.csr_array(graph.matrix[[c]] @ graph.matrix.T.tocsr())
-    cols = row.indices.astype(np.int64)
-    shared = row.data.astype(np.int64)
-    keep = (cols != c) & (shared > 0)
-    cols, shared = cols[keep], shared[keep]
+    audience = np.zeros(graph.n_followers, dtype=np.int32)
+    audience[graph.indices[graph.indptr[c] : graph.indptr[c + 1]]] = 1
+    counts = np.asarray(graph.matrix @ audience, dtype=np.int64)  # shared with everyone
+    counts[c] = 0
+    cols = np.flatnonzero(counts)
+    shared = counts[cols]
     metrics = pair_metrics(shared, np.full(cols.size, graph.degrees[c]), graph.degrees[cols])
     order = np.lexsort((cols, -shared, -metrics[by]))[:top_k]
     ids = graph.creator_ids()

@@ -27,6 +27,7 @@ from graph_engine.reports import (
     plot_community_sizes,
     plot_overlap_matrix,
     plot_reach_curve,
+    to_jsonable,
     write_frames,
 )
 from graph_engine.selection import Selection, select_creators
@@ -394,11 +395,4 @@ def _relative(path: Path, base: Path) -> str:
 
 
 def _json(value: Any) -> str:
-    def default(obj: Any) -> Any:
-        if isinstance(obj, pl.DataFrame):
-            return obj.to_dicts()
-        if isinstance(obj, Path):
-            return str(obj)
-        raise TypeError(type(obj).__name__)
-
-    return json.dumps(value, indent=2, default=default, sort_keys=False) + "\n"
+    return json.dumps(to_jsonable(value), indent=2, allow_nan=False) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -95,6 +96,22 @@ def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
         "degrees": degrees,
         "sources": sources,
     }
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON values: frames become lists of row objects, paths strings, and NaN or
+    infinity null (JSON has no such numbers; `json.dumps` would write invalid JSON)."""
+    if isinstance(value, pl.DataFrame):
+        return [to_jsonable(row) for row in value.to_dicts()]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 def write_frames(

@@ -50,6 +50,12 @@ def test_sample_job_runs_and_is_reproducible(job_dir):
     second = run_job(read_job(job.path))
     for name, digest in digests.items():
         assert file_sha256(second.outputs[name]) == digest, name
+
+    def strict(constant: str) -> None:  # NaN / Infinity are not JSON
+        raise AssertionError(f"{constant} in a JSON output")
+
+    for name in ("summary.json", "selection.json"):
+        json.loads((job_dir / "out" / name).read_text(), parse_constant=strict)
     summary = json.loads((job_dir / "out" / "summary.json").read_text())
     assert summary["graph"]["creators"] == 100
     sel = summary["selection"]
