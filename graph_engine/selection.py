@@ -60,13 +60,17 @@ class Selection:
     method: str
     optimal: bool
     constraints: dict[str, Any]
-    curve: pl.DataFrame
     evaluations: int
     n_elements: int
     n_eligible: int
     cost_lower_bound: float | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def curve(self) -> pl.DataFrame:
+        """Reach vs number of creators and vs spend, in pick order."""
+        return self.picks.select("rank", "reach", "total_cost", "reach_share")
 
     @property
     def reach_share(self) -> float:
@@ -902,7 +906,6 @@ def select_creators(
         method=used,
         optimal=bool(optimal),
         constraints=constraints,
-        curve=frame.select("rank", "reach", "total_cost", "reach_share"),
         evaluations=run.evaluations,
         n_elements=p.m,
         n_eligible=p.n,
