@@ -20,8 +20,8 @@ run: $(VENV)/.installed
 	$(BIN)/graph-engine run sample_graphs/twitter100.toml
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check graph_engine cli tests benchmarks
-	$(BIN)/ruff format --check graph_engine cli tests benchmarks
+	$(BIN)/ruff check graph_engine tests benchmarks
+	$(BIN)/ruff format --check graph_engine tests benchmarks
 	$(BIN)/mypy
 
 test: lint

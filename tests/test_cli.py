@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
+from graph_engine.cli.app import app
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]

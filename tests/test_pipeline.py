@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
 from graph_engine import InputError, ParameterError
+from graph_engine.cli.app import app
 from graph_engine.ingest import file_sha256
 from graph_engine.pipeline import read_job, run_job
 

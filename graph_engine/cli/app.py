@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from cli.commands import communities, generate, info, ingest, overlap, run, select
 from graph_engine import GraphEngineError, __version__
+from graph_engine.cli.commands import communities, generate, info, ingest, overlap, run, select
 
 
 class _Group(TyperGroup):
@@ -55,4 +55,4 @@ for module in (ingest, info, overlap, communities, select, run, generate):
 
 def main() -> None:
     """Console entry point."""
-    app()
+    app(prog_name="graph-engine")

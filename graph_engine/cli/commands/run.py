@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cli._options import Format, FormatOpt
-from cli._render import render
+from graph_engine.cli._options import Format, FormatOpt
+from graph_engine.cli._render import render
 from graph_engine.pipeline import read_job, run_job
 
 

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from cli._options import Format, FormatOpt
-from cli._render import render, status
 from graph_engine import schema as s
+from graph_engine.cli._options import Format, FormatOpt
+from graph_engine.cli._render import render, status
 from graph_engine.errors import ParameterError
 from graph_engine.reports import summarize_store
 from graph_engine.store import ingest_into_store

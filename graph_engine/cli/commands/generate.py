@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cli._options import Format, FormatOpt, SeedOpt
-from cli._render import render
+from graph_engine.cli._options import Format, FormatOpt, SeedOpt
+from graph_engine.cli._render import render
 from graph_engine.synth import generate_graph
 
 

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli._options import Format
+from graph_engine.cli._options import Format
 from graph_engine.errors import InputError
 from graph_engine.reports import to_jsonable, write_frames
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from cli._options import (
+from graph_engine.cli._options import (
     CreatorsFileOpt,
     CreatorsOpt,
     Format,
@@ -21,7 +21,7 @@ from cli._options import (
     TierOpt,
     load_graph,
 )
-from cli._render import render, status, write
+from graph_engine.cli._render import render, status, write
 from graph_engine.errors import ParameterError
 from graph_engine.selection import select_creators
 

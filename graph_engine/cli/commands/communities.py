@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli._options import (
+from graph_engine.cli._options import (
     CreatorsFileOpt,
     CreatorsOpt,
     Format,
@@ -20,7 +20,7 @@ from cli._options import (
     TierOpt,
     load_graph,
 )
-from cli._render import render, status, write
+from graph_engine.cli._render import render, status, write
 from graph_engine.communities import detect_communities
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from cli._options import (
+from graph_engine.cli._options import (
     ByOpt,
     CreatorsFileOpt,
     CreatorsOpt,
@@ -22,7 +22,7 @@ from cli._options import (
     load_graph,
     read_id_file,
 )
-from cli._render import progress_bar, render, write
+from graph_engine.cli._render import progress_bar, render, write
 from graph_engine.errors import ParameterError
 from graph_engine.overlap import (
     audience_report,

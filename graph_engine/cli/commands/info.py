@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from cli._options import Format, FormatOpt, StoreArg
-from cli._render import render
+from graph_engine.cli._options import Format, FormatOpt, StoreArg
+from graph_engine.cli._render import render
 from graph_engine.reports import summarize_store
 
 

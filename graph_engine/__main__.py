@@ -1,0 +1,5 @@
+"""``python -m graph_engine``: the command line, as the ``graph-engine`` script."""
+
+from graph_engine.cli.app import main
+
+main()
