@@ -2,17 +2,16 @@
 
 Creators are nodes; two creators are linked when they share followers, with a chosen
 overlap metric as the weight (pairs below `min_weight` are dropped as noise). Leiden
-optimising modularity (igraph, iterated until stable) or Louvain partitions that graph.
+optimising modularity (leidenalg, iterated until stable) or Louvain partitions that graph.
+igraph and leidenalg are imported when a partition is computed, not with this module.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import igraph as ig
 import numpy as np
 import polars as pl
 
@@ -20,6 +19,9 @@ from graph_engine import schema as s
 from graph_engine.errors import ParameterError
 from graph_engine.graph import AudienceGraph, CreatorId
 from graph_engine.overlap import overlap_blocks
+
+if TYPE_CHECKING:
+    import igraph
 
 CommunityMethod = Literal["leiden", "louvain"]
 Weight = Literal["jaccard", "shared", "overlap_coefficient"]
@@ -80,34 +82,70 @@ def partition(
     >>> membership.tolist(), round(q, 3)
     ([0, 0, 0, 1, 1, 1], 0.357)
     """
-    if method not in ("leiden", "louvain"):
-        raise ParameterError(f"unknown method `{method}`; use leiden or louvain")
-    if resolution <= 0:
-        raise ParameterError(f"`resolution` must be positive, got {resolution}")
+    import igraph as ig
+
+    _check(method=method, resolution=resolution)
     g = ig.Graph(n=n, edges=edges.tolist(), directed=False)
     w = None if weights is None else np.asarray(weights, dtype=np.float64).tolist()
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        if g.ecount() == 0:
-            labels = np.arange(n)
-        elif method == "leiden":
-            found = g.community_leiden(
-                objective_function="modularity", weights=w, resolution=resolution, n_iterations=-1
-            )
-            labels = np.asarray(found.membership)
-        else:
-            found = g.community_multilevel(weights=w, resolution=resolution)
-            labels = np.asarray(found.membership)
-    finally:
-        ig.set_random_number_generator(random)
+    labels = _optimise(g, w, method=method, resolution=resolution, seed=seed)
     labels = _split_disconnected(n, edges, labels)
     labels = _relabel_by_size(labels)
     q = g.modularity(labels.tolist(), weights=w, resolution=resolution) if g.ecount() else 0.0
     return labels, float(q)
 
 
+def _optimise(
+    g: igraph.Graph,
+    weights: list[float] | None,
+    *,
+    method: CommunityMethod,
+    resolution: float,
+    seed: int,
+) -> np.ndarray:
+    """Membership maximising modularity at `resolution`, seeded locally.
+
+    leidenalg's optimiser owns its random state (`set_rng_seed`), so nothing process-wide
+    changes. Louvain is leidenalg's documented loop of local moves and aggregation, with no
+    refinement (its `refine_partition = False` switch crashes in leidenalg 0.12).
+    """
+    if g.ecount() == 0:
+        return np.arange(g.vcount())
+    import leidenalg
+
+    found = leidenalg.RBConfigurationVertexPartition(
+        g, weights=weights, resolution_parameter=resolution
+    )
+    optimiser = leidenalg.Optimiser()
+    optimiser.set_rng_seed(seed)
+    if method == "leiden":
+        optimiser.optimise_partition(found, n_iterations=-1)
+    else:
+        coarse = found.aggregate_partition()
+        while optimiser.move_nodes(coarse) > 0:
+            found.from_coarse_partition(coarse)
+            coarse = coarse.aggregate_partition()
+    return np.asarray(found.membership)
+
+
+def _check(
+    *, method: str, resolution: float, weight: str = "jaccard", min_weight: float = 0.0
+) -> None:
+    if method not in ("leiden", "louvain"):
+        raise ParameterError(f"unknown method `{method}`; use leiden or louvain")
+    if not (resolution > 0 and np.isfinite(resolution)):
+        raise ParameterError(f"`resolution` must be positive and finite, got {resolution}")
+    if weight not in ("jaccard", "shared", "overlap_coefficient"):
+        raise ParameterError(
+            f"unknown weight `{weight}`; use jaccard, shared or overlap_coefficient"
+        )
+    if not np.isfinite(min_weight) or min_weight < 0:
+        raise ParameterError(f"`min_weight` must be a finite number >= 0, got {min_weight}")
+
+
 def _split_disconnected(n: int, edges: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Each connected part of a community becomes a community of its own."""
+    import igraph as ig
+
     edges = edges.reshape(-1, 2)
     internal = edges[labels[edges[:, 0]] == labels[edges[:, 1]]]
     parts = ig.Graph(n=n, edges=internal.tolist(), directed=False).connected_components()
@@ -151,10 +189,7 @@ def detect_communities(
     communities. Overlap is exact (`graph_engine.overlap`); the partition is heuristic
     (modularity maximisation is NP-hard) but deterministic for a seed.
     """
-    if weight not in ("jaccard", "shared", "overlap_coefficient"):
-        raise ParameterError(
-            f"unknown weight `{weight}`; use jaccard, shared or overlap_coefficient"
-        )
+    _check(method=method, resolution=resolution, weight=weight, min_weight=min_weight)
     if creators is not None:
         graph = graph.take(graph.creator_index(creators))
     if graph.n_creators == 0:
@@ -244,6 +279,8 @@ def _summarize(
 
 def normalized_mutual_information(a: Sequence[Any], b: Sequence[Any]) -> float:
     """NMI between two memberships (igraph's implementation)."""
+    import igraph as ig
+
     codes_a = pl.Series(list(a)).cast(pl.String).rank("dense").to_list()
     codes_b = pl.Series(list(b)).cast(pl.String).rank("dense").to_list()
     return float(ig.compare_communities(codes_a, codes_b, method="nmi"))

@@ -1,22 +1,38 @@
-"""Options shared by several commands (one definition each)."""
+"""Options shared by several commands (one definition each).
+
+Choices are the library's own `Literal` types (typer accepts them), so a vocabulary is
+written once, in the module that implements it.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from graph_engine.errors import InputError, ParameterError
 from graph_engine.graph import AudienceGraph, read_store
+from graph_engine.overlap import Metric
 
+__all__ = [
+    "ByOpt",
+    "CreatorsFileOpt",
+    "CreatorsOpt",
+    "Format",
+    "FormatOpt",
+    "MaxFollowersOpt",
+    "MinFollowersOpt",
+    "OutputOpt",
+    "SeedOpt",
+    "StoreArg",
+    "TierOpt",
+    "creator_choice",
+    "load_graph",
+    "read_id_file",
+]
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
+Format = Literal["table", "json", "csv"]
 
 FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="How to print results: table, json or csv.")
@@ -49,17 +65,7 @@ MinFollowersOpt = Annotated[
 MaxFollowersOpt = Annotated[
     int | None, typer.Option("--max-followers", help="Only creators with at most N followers.")
 ]
-
-
-class MetricChoice(StrEnum):
-    jaccard = "jaccard"
-    shared = "shared"
-    overlap_coefficient = "overlap_coefficient"
-    share_of_a = "share_of_a"
-    share_of_b = "share_of_b"
-
-
-ByOpt = Annotated[MetricChoice, typer.Option("--by", help="Metric to rank pairs by.")]
+ByOpt = Annotated[Metric, typer.Option("--by", help="Metric to rank pairs by.")]
 
 
 def load_graph(
@@ -70,7 +76,20 @@ def load_graph(
     min_followers: int | None = None,
     max_followers: int | None = None,
 ) -> AudienceGraph:
-    """The store's graph restricted by the creator-choice options."""
+    """Read the store's graph, restricted by the creator-choice options.
+
+    Parameters
+    ----------
+    store
+        The store directory.
+    creators, creators_file, tier, min_followers, max_followers
+        The creator-choice options, as given on the command line.
+
+    Returns
+    -------
+    AudienceGraph
+        The chosen creators and their followers.
+    """
     graph = read_store(store)
     choice = creator_choice(creators, creators_file, tier, min_followers, max_followers)
     sub = graph.subgraph(**choice)
@@ -86,7 +105,24 @@ def creator_choice(
     min_followers: int | None,
     max_followers: int | None,
 ) -> dict[str, Any]:
-    """The creator-choice options as keyword arguments of `AudienceGraph.subgraph`."""
+    """Turn the creator-choice options into keyword arguments of `AudienceGraph.subgraph`.
+
+    Parameters
+    ----------
+    creators
+        Comma-separated creator ids.
+    creators_file
+        A file with one creator id per line.
+    tier
+        Tier names.
+    min_followers, max_followers
+        Bounds on observed followers.
+
+    Returns
+    -------
+    dict
+        ``creators``, ``tiers``, ``min_followers`` and ``max_followers``.
+    """
     ids: list[str] | None = None
     if creators:
         ids = [c.strip() for c in creators.split(",") if c.strip()]
@@ -101,7 +137,18 @@ def creator_choice(
 
 
 def read_id_file(path: Path) -> list[str]:
-    """Creator ids from a file, one per line (blank lines and # comments skipped)."""
+    """Read creator ids from a file, one per line (blank lines and # comments skipped).
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    list of str
+        The ids, in file order.
+    """
     if not path.is_file():
         raise InputError(f"creators file `{path}` not found (check the path)")
     lines = (line.strip() for line in path.read_text().splitlines())

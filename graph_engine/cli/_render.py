@@ -22,8 +22,9 @@ from rich.console import Console
 from rich.table import Table
 
 from graph_engine.cli._options import Format
-from graph_engine.errors import InputError
-from graph_engine.reports import to_jsonable, write_frames
+from graph_engine.outputs import dumps_json, to_jsonable, write_result
+
+__all__ = ["Result", "progress_bar", "render", "status", "write"]
 
 Result = pl.DataFrame | dict[str, Any]
 
@@ -33,33 +34,53 @@ _ID_COLUMNS = frozenset({"creator_id", "follower_id", "creator_a", "creator_b", 
 
 
 def render(result: Result, fmt: Format, *, title: str | None = None) -> None:
-    """Print `result` on stdout in the chosen format."""
-    if fmt is Format.json:
-        typer.echo(json.dumps(to_jsonable(result), indent=2, default=str))
-    elif fmt is Format.csv:
+    """Print `result` on stdout in the chosen format.
+
+    Parameters
+    ----------
+    result
+        A frame, or a report (a dict whose values may be frames).
+    fmt
+        ``table`` (rich tables), ``json`` or ``csv``.
+    title
+        A title above the table (table format only).
+    """
+    if fmt == "json":
+        typer.echo(dumps_json(result), nl=False)
+    elif fmt == "csv":
         typer.echo(_csv(result), nl=False)
     else:
         _print_tables(result, title)
 
 
 def write(result: Result, path: Path) -> None:
-    """Write `result` to `path`, the format chosen by the extension."""
-    if isinstance(result, pl.DataFrame):
-        write_frames([result], path, empty=result.clear())
-    elif path.suffix.lower() == ".json":
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(to_jsonable(result), indent=2, default=str) + "\n")
-        except OSError as exc:
-            raise InputError(f"cannot write `{path}`: {exc.strerror or exc}") from exc
-    else:
-        raise InputError(f"cannot write `{path}`: this result is a report; hint: use .json")
+    """Write `result` to `path` (the format chosen by the extension) and say so on stderr.
+
+    Parameters
+    ----------
+    result
+        A frame, or a report (written as JSON).
+    path
+        The file to write.
+    """
+    write_result(result, path)
     typer.echo(f"wrote {path}", err=True)
 
 
 @contextlib.contextmanager
 def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr when it is a terminal; a no-op callback otherwise."""
+    """Show a progress bar on stderr when it is a terminal; a no-op callback otherwise.
+
+    Parameters
+    ----------
+    description
+        The bar's label.
+
+    Yields
+    ------
+    callable
+        ``update(done, total)``.
+    """
     if not sys.stderr.isatty():
         yield lambda done, total: None
         return
@@ -76,7 +97,18 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
 
 @contextlib.contextmanager
 def status(text: str) -> Iterator[None]:
-    """A spinner with `text` on stderr while a long call runs (only on a terminal)."""
+    """Show a spinner with `text` on stderr while a long call runs (only on a terminal).
+
+    Parameters
+    ----------
+    text
+        The spinner's label.
+
+    Yields
+    ------
+    None
+        Nothing; the spinner stops when the block ends.
+    """
     if not sys.stderr.isatty():
         yield
         return
@@ -178,15 +210,23 @@ def _cell(value: Any) -> str:
     if value in ({}, []):
         return "none"
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return ""
-        if value.is_integer() and abs(value) >= 1:
-            return f"{int(value):,}"
-        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.1f}"
+        return _float_cell(value)
+    if isinstance(value, dict | list):
+        return _collection_cell(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
+    return str(value)
+
+
+def _float_cell(value: float) -> str:
+    if not math.isfinite(value):
+        return ""
+    if value.is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"
+    return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+def _collection_cell(value: dict[str, Any] | list[Any]) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items()) or "-"
-    if isinstance(value, list):
-        return ", ".join(_cell(v) for v in value)
-    return str(value)
+    return ", ".join(_cell(v) for v in value)

@@ -8,6 +8,8 @@ import typer
 from typer.core import TyperGroup
 
 from graph_engine import GraphEngineError, __version__
+
+__all__ = ["app", "main"]
 from graph_engine.cli.commands import communities, generate, info, ingest, overlap, run, select
 
 
@@ -15,6 +17,7 @@ class _Group(TyperGroup):
     """Turns every `GraphEngineError` into one line on stderr and exit code 1."""
 
     def invoke(self, ctx: Any) -> Any:
+        """Run the command; a `GraphEngineError` becomes one line on stderr and exit 1."""
         try:
             return super().invoke(ctx)
         except GraphEngineError as exc:
@@ -54,5 +57,5 @@ for module in (ingest, info, overlap, communities, select, run, generate):
 
 
 def main() -> None:
-    """Console entry point."""
+    """Run the command line (the ``graph-engine`` script and ``python -m graph_engine``)."""
     app(prog_name="graph-engine")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from graph_engine._defaults import default_of
 from graph_engine.cli._options import (
     CreatorsFileOpt,
     CreatorsOpt,
-    Format,
     FormatOpt,
     MaxFollowersOpt,
     MinFollowersOpt,
@@ -21,18 +20,9 @@ from graph_engine.cli._options import (
     load_graph,
 )
 from graph_engine.cli._render import render, status, write
-from graph_engine.communities import detect_communities
+from graph_engine.communities import CommunityMethod, Weight, detect_communities
 
-
-class MethodChoice(StrEnum):
-    leiden = "leiden"
-    louvain = "louvain"
-
-
-class WeightChoice(StrEnum):
-    jaccard = "jaccard"
-    shared = "shared"
-    overlap_coefficient = "overlap_coefficient"
+__all__ = ["communities", "register"]
 
 
 def communities(
@@ -42,25 +32,29 @@ def communities(
     tier: TierOpt = None,
     min_followers: MinFollowersOpt = None,
     max_followers: MaxFollowersOpt = None,
-    method: Annotated[MethodChoice, typer.Option(help="leiden or louvain.")] = MethodChoice.leiden,
-    weight: Annotated[
-        WeightChoice, typer.Option(help="Overlap metric used as edge weight.")
-    ] = WeightChoice.jaccard,
-    min_weight: Annotated[float, typer.Option(help="Drop creator pairs below this weight.")] = 0.0,
+    method: Annotated[CommunityMethod, typer.Option(help="leiden or louvain.")] = default_of(
+        detect_communities, "method"
+    ),
+    weight: Annotated[Weight, typer.Option(help="Overlap metric used as edge weight.")] = (
+        default_of(detect_communities, "weight")
+    ),
+    min_weight: Annotated[float, typer.Option(help="Drop creator pairs below this weight.")] = (
+        default_of(detect_communities, "min_weight")
+    ),
     resolution: Annotated[
         float, typer.Option(help="Modularity resolution (higher: smaller communities).")
-    ] = 1.0,
-    seed: SeedOpt = 0,
+    ] = default_of(detect_communities, "resolution"),
+    seed: SeedOpt = default_of(detect_communities, "seed"),
     output: OutputOpt = None,
-    format: FormatOpt = Format.table,
+    format: FormatOpt = "table",
 ) -> None:
     """Find communities of creators sharing audiences (Leiden or Louvain)."""
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
     with status("finding communities ..."):
         found = detect_communities(
             graph,
-            method=method.value,
-            weight=weight.value,
+            method=method,
+            weight=weight,
             min_weight=min_weight,
             resolution=resolution,
             seed=seed,
@@ -69,11 +63,18 @@ def communities(
         write(found.membership, output)
         write(found.summary, output.with_name(f"{output.stem}.summary{output.suffix}"))
     render(
-        found.to_dict() if format is not Format.csv else found.membership,
+        found.to_dict() if format != "csv" else found.membership,
         format,
         title=f"{found.n_communities} communities, modularity {found.modularity:.4f}",
     )
 
 
 def register(app: typer.Typer) -> None:
+    """Add the command to `app`.
+
+    Parameters
+    ----------
+    app
+        The graph-engine typer application.
+    """
     app.command()(communities)

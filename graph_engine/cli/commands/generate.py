@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from graph_engine.cli._options import Format, FormatOpt, SeedOpt
+from graph_engine._defaults import default_of
+from graph_engine.cli._options import FormatOpt, SeedOpt
 from graph_engine.cli._render import render
-from graph_engine.synth import generate_graph
+from graph_engine.synth import SynthFormat, generate_graph
 
-
-class FileFormat(StrEnum):
-    parquet = "parquet"
-    csv = "csv"
+__all__ = ["generate", "register"]
 
 
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Directory to write edges and creators to.")],
-    creators: Annotated[int, typer.Option(help="Number of creators.")] = 1_000,
-    followers: Annotated[int, typer.Option(help="Number of followers.")] = 100_000,
-    edges: Annotated[int, typer.Option(help="Target number of follows.")] = 500_000,
-    niches: Annotated[int, typer.Option(help="Number of planted audience niches.")] = 10,
-    mixing: Annotated[float, typer.Option(help="Share of follows outside the niche (0-1).")] = 0.1,
-    seed: SeedOpt = 0,
+    creators: Annotated[int, typer.Option(help="Number of creators.")] = default_of(
+        generate_graph, "n_creators"
+    ),
+    followers: Annotated[int, typer.Option(help="Number of followers.")] = default_of(
+        generate_graph, "n_followers"
+    ),
+    edges: Annotated[int, typer.Option(help="Target number of follows.")] = default_of(
+        generate_graph, "n_edges"
+    ),
+    niches: Annotated[int, typer.Option(help="Number of planted audience niches.")] = default_of(
+        generate_graph, "n_niches"
+    ),
+    mixing: Annotated[
+        float, typer.Option(help="Share of follows outside the niche (0-1).")
+    ] = default_of(generate_graph, "mixing"),
+    seed: SeedOpt = default_of(generate_graph, "seed"),
     file_format: Annotated[
-        FileFormat, typer.Option(help="Edge file format: parquet or csv.")
-    ] = FileFormat.parquet,
-    format: FormatOpt = Format.table,
+        SynthFormat, typer.Option(help="Edge file format: parquet or csv.")
+    ] = default_of(generate_graph, "format"),
+    format: FormatOpt = "table",
 ) -> None:
     """Write a synthetic graph (edges + creators metadata with planted niches)."""
     graph = generate_graph(
@@ -40,7 +47,7 @@ def generate(
         n_niches=niches,
         mixing=mixing,
         seed=seed,
-        format=file_format.value,
+        format=file_format,
     )
     render(
         {
@@ -56,4 +63,11 @@ def generate(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the command to `app`.
+
+    Parameters
+    ----------
+    app
+        The graph-engine typer application.
+    """
     app.command()(generate)

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import typer
 
-from graph_engine.cli._options import Format, FormatOpt, StoreArg
+from graph_engine.cli._options import FormatOpt, StoreArg
 from graph_engine.cli._render import render
 from graph_engine.reports import summarize_store
 
+__all__ = ["info", "register"]
 
-def info(store: StoreArg, format: FormatOpt = Format.table) -> None:
-    """Counts, tiers, degree percentiles, sources and rejected rows of a store."""
+
+def info(store: StoreArg, format: FormatOpt = "table") -> None:
+    """Show the counts, tiers, degree percentiles, sources and rejected rows of a store."""
     render(summarize_store(store), format, title=f"store {store}")
 
 
 def register(app: typer.Typer) -> None:
+    """Add the command to `app`.
+
+    Parameters
+    ----------
+    app
+        The graph-engine typer application.
+    """
     app.command()(info)

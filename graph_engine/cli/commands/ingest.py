@@ -2,41 +2,35 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from graph_engine import schema as s
-from graph_engine.cli._options import Format, FormatOpt
+from graph_engine._defaults import default_of
+from graph_engine.cli._options import FormatOpt
 from graph_engine.cli._render import render, status
 from graph_engine.errors import ParameterError
+from graph_engine.ingest import Direction, EdgeFormat, ingest
 from graph_engine.reports import summarize_store
-from graph_engine.store import ingest_into_store
+from graph_engine.store import WriteMode, ingest_into_store, write_store
 
-
-class Mode(StrEnum):
-    create = "create"
-    append = "append"
-    replace = "replace"  # type: ignore[assignment]  # shadows str.replace, harmless
-
-
-class InputFormat(StrEnum):
-    auto = "auto"
-    csv = "csv"
-    parquet = "parquet"
-    jsonl = "jsonl"
-    snap = "snap"
-
-
-class Direction(StrEnum):
-    follower_creator = "follower-creator"
-    creator_follower = "creator-follower"
+__all__ = ["ingest_command", "parse_tiers", "register"]
 
 
 def parse_tiers(text: str) -> tuple[int, int, int]:
-    """'1000,100000,1000000' -> lower bounds of micro, macro and mega."""
+    """Parse ``'1000,100000,1000000'`` into the lower bounds of micro, macro and mega.
+
+    Parameters
+    ----------
+    text
+        Three comma-separated follower counts.
+
+    Returns
+    -------
+    tuple of int
+        The three thresholds.
+    """
     try:
         values = tuple(int(v.replace("_", "")) for v in text.split(","))
     except ValueError:
@@ -49,54 +43,56 @@ def parse_tiers(text: str) -> tuple[int, int, int]:
     return values[0], values[1], values[2]
 
 
-def ingest(
+def ingest_command(
     edges: Annotated[list[Path], typer.Argument(help="Edge files: CSV/TSV, Parquet, JSONL, SNAP.")],
     store: Annotated[Path, typer.Option("--store", "-s", help="Store directory to write.")],
     creators: Annotated[
         Path | None, typer.Option("--creators", help="Creators metadata file to join.")
     ] = None,
     mode: Annotated[
-        Mode, typer.Option(help="create (new store), append, or replace.")
-    ] = Mode.create,
+        WriteMode, typer.Option(help="create (new store), append, or replace.")
+    ] = default_of(write_store, "mode"),
     input_format: Annotated[
-        InputFormat, typer.Option(help="Input format; auto picks from the file name.")
-    ] = InputFormat.auto,
-    creator_column: Annotated[
-        str, typer.Option(help="Column holding the creator id.")
-    ] = s.CREATOR_ID,
-    follower_column: Annotated[
-        str, typer.Option(help="Column holding the follower id.")
-    ] = s.FOLLOWER_ID,
+        EdgeFormat, typer.Option(help="Input format; auto picks from the file name.")
+    ] = default_of(ingest, "format"),
+    creator_column: Annotated[str, typer.Option(help="Column holding the creator id.")] = (
+        default_of(ingest, "creator_column")
+    ),
+    follower_column: Annotated[str, typer.Option(help="Column holding the follower id.")] = (
+        default_of(ingest, "follower_column")
+    ),
     direction: Annotated[
         Direction, typer.Option(help="SNAP lists: 'a b' means a follows b (follower-creator).")
-    ] = Direction.follower_creator,
+    ] = default_of(ingest, "direction"),
     separator: Annotated[
         str | None, typer.Option(help="CSV delimiter (sniffed from the header by default).")
-    ] = None,
+    ] = default_of(ingest, "separator"),
     creators_column: Annotated[
         str, typer.Option(help="Creator id column of the creators file.")
-    ] = s.CREATOR_ID,
+    ] = default_of(ingest, "creators_column"),
     tiers: Annotated[
         str, typer.Option(help="Lower bounds of micro, macro, mega tiers (followers).")
-    ] = "1000,100000,1000000",
-    strict: Annotated[bool, typer.Option("--strict", help="Fail on any rejected row.")] = False,
+    ] = ",".join(str(t) for t in default_of(ingest, "tier_thresholds")),
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on any rejected row.")] = (
+        default_of(ingest, "strict")
+    ),
     keep: Annotated[
         int | None, typer.Option(help="Keep at most N versions (prune older ones).")
-    ] = None,
-    format: FormatOpt = Format.table,
+    ] = default_of(write_store, "keep"),
+    format: FormatOpt = "table",
 ) -> None:
     """Read edge files into a store: validate, dedupe, quarantine bad rows, commit atomically."""
     with status("reading and validating the edges ..."):
         version = ingest_into_store(
             list(edges),
             store,
-            mode=mode.value,
+            mode=mode,
             keep=keep,
             creators=creators,
-            format=input_format.value,
+            format=input_format,
             creator_column=creator_column,
             follower_column=follower_column,
-            direction=direction.value,
+            direction=direction,
             separator=separator,
             creators_column=creators_column,
             tier_thresholds=parse_tiers(tiers),
@@ -123,4 +119,11 @@ def ingest(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(ingest)
+    """Add the command to `app`.
+
+    Parameters
+    ----------
+    app
+        The graph-engine typer application.
+    """
+    app.command("ingest")(ingest_command)

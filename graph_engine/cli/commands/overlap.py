@@ -7,14 +7,13 @@ from typing import Annotated
 import polars as pl
 import typer
 
+from graph_engine._defaults import default_of
 from graph_engine.cli._options import (
     ByOpt,
     CreatorsFileOpt,
     CreatorsOpt,
-    Format,
     FormatOpt,
     MaxFollowersOpt,
-    MetricChoice,
     MinFollowersOpt,
     OutputOpt,
     StoreArg,
@@ -24,13 +23,16 @@ from graph_engine.cli._options import (
 )
 from graph_engine.cli._render import progress_bar, render, write
 from graph_engine.errors import ParameterError
+from graph_engine.outputs import write_frames
 from graph_engine.overlap import (
     audience_report,
+    compute_overlap,
     empty_pairs,
     overlap_blocks,
     similar_creators,
 )
-from graph_engine.reports import write_frames
+
+__all__ = ["audience", "overlap", "register", "similar"]
 
 
 def overlap(
@@ -40,15 +42,19 @@ def overlap(
     tier: TierOpt = None,
     min_followers: MinFollowersOpt = None,
     max_followers: MaxFollowersOpt = None,
-    min_shared: Annotated[int, typer.Option(help="Only pairs sharing at least N followers.")] = 1,
-    min_jaccard: Annotated[float, typer.Option(help="Only pairs with Jaccard at least J.")] = 0.0,
+    min_shared: Annotated[
+        int, typer.Option(help="Only pairs sharing at least N followers.")
+    ] = default_of(compute_overlap, "min_shared"),
+    min_jaccard: Annotated[
+        float, typer.Option(help="Only pairs with Jaccard at least J.")
+    ] = default_of(compute_overlap, "min_jaccard"),
     top_k: Annotated[
         int | None, typer.Option(help="Keep each creator's K strongest partners (by --by).")
-    ] = None,
-    by: ByOpt = MetricChoice.jaccard,
+    ] = default_of(compute_overlap, "top_k"),
+    by: ByOpt = default_of(compute_overlap, "by"),
     limit: Annotated[int, typer.Option(help="Pairs to show in a terminal table.")] = 20,
     output: OutputOpt = None,
-    format: FormatOpt = Format.table,
+    format: FormatOpt = "table",
 ) -> None:
     """Pairwise follower overlap of creators (exact, streamed to --output)."""
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
@@ -58,7 +64,7 @@ def overlap(
             min_shared=min_shared,
             min_jaccard=min_jaccard,
             top_k=top_k,
-            by=by.value,
+            by=by,
             progress=progress,
         )
         if output is not None:
@@ -66,12 +72,12 @@ def overlap(
             typer.echo(f"wrote {n:,} pairs to {output}", err=True)
             return
         pairs = pl.concat([empty_pairs(graph), *blocks])
-    if format is Format.table:
-        strongest = pairs.sort([by.value, "shared"], descending=True).head(limit)
+    if format == "table":
+        strongest = pairs.sort([by, "shared"], descending=True).head(limit)
         render(
             {"pairs": pairs.height, "creators": graph.n_creators, "strongest": strongest},
             format,
-            title=f"overlap, strongest {min(limit, pairs.height)} pairs by {by.value}",
+            title=f"overlap, strongest {min(limit, pairs.height)} pairs by {by}",
         )
     else:
         render(pairs, format)
@@ -84,7 +90,7 @@ def audience(
     ] = None,
     creators_file: CreatorsFileOpt = None,
     output: OutputOpt = None,
-    format: FormatOpt = Format.table,
+    format: FormatOpt = "table",
 ) -> None:
     """Reach report of a list of creators: reach, duplication, exclusive followers."""
     ids = list(creator_ids or []) + (read_id_file(creators_file) if creators_file else [])
@@ -100,20 +106,29 @@ def audience(
 def similar(
     store: StoreArg,
     creator: Annotated[str, typer.Argument(help="The creator to find look-alikes for.")],
-    top_k: Annotated[int, typer.Option(help="How many similar creators.")] = 10,
-    by: ByOpt = MetricChoice.jaccard,
+    top_k: Annotated[int, typer.Option(help="How many similar creators.")] = default_of(
+        similar_creators, "top_k"
+    ),
+    by: ByOpt = default_of(similar_creators, "by"),
     output: OutputOpt = None,
-    format: FormatOpt = Format.table,
+    format: FormatOpt = "table",
 ) -> None:
     """Creators whose audiences are most like one creator's."""
-    result = similar_creators(load_graph(store), creator, top_k=top_k, by=by.value)
+    result = similar_creators(load_graph(store), creator, top_k=top_k, by=by)
     if output is not None:
         write(result, output)
     else:
-        render(result, format, title=f"creators most similar to {creator} by {by.value}")
+        render(result, format, title=f"creators most similar to {creator} by {by}")
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands to `app`.
+
+    Parameters
+    ----------
+    app
+        The graph-engine typer application.
+    """
     app.command()(overlap)
     app.command()(audience)
     app.command()(similar)

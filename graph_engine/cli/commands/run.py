@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 
-from graph_engine.cli._options import Format, FormatOpt
+from graph_engine.cli._options import FormatOpt
 from graph_engine.cli._render import render
 from graph_engine.pipeline import read_job, run_job
+
+__all__ = ["register", "run"]
 
 
 def run(
@@ -18,7 +20,7 @@ def run(
     output_dir: Annotated[
         str | None, typer.Option(help="Write outputs here instead of the job's output.dir.")
     ] = None,
-    format: FormatOpt = Format.table,
+    format: FormatOpt = "table",
 ) -> None:
     """Run a batch job: ingest, overlap, communities, selection, plots, summary."""
     spec = read_job(job, output_dir=output_dir)
@@ -29,7 +31,7 @@ def run(
             typer.secho(f"· {stage}", err=True, fg="cyan")
 
     result = run_job(spec, progress=progress)
-    if format is not Format.table:
+    if format != "table":
         render(result.summary, format)
         return
     sel = result.summary.get("selection")
@@ -47,4 +49,11 @@ def run(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the command to `app`.
+
+    Parameters
+    ----------
+    app
+        The graph-engine typer application.
+    """
     app.command()(run)

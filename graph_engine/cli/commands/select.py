@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
 
+from graph_engine._defaults import default_of
 from graph_engine.cli._options import (
     CreatorsFileOpt,
     CreatorsOpt,
-    Format,
     FormatOpt,
     MaxFollowersOpt,
     MinFollowersOpt,
@@ -23,19 +22,9 @@ from graph_engine.cli._options import (
 )
 from graph_engine.cli._render import render, status, write
 from graph_engine.errors import ParameterError
-from graph_engine.selection import select_creators
+from graph_engine.selection import Method, Minimize, select_creators
 
-
-class MethodChoice(StrEnum):
-    auto = "auto"
-    greedy = "greedy"
-    exact = "exact"
-    plain_greedy = "plain-greedy"
-
-
-class MinimizeChoice(StrEnum):
-    cost = "cost"
-    count = "count"  # type: ignore[assignment]  # shadows str.count, harmless
+__all__ = ["communities_source", "parse_prices", "register", "select"]
 
 
 def _ids(text: str | None) -> list[str]:
@@ -43,7 +32,18 @@ def _ids(text: str | None) -> list[str]:
 
 
 def parse_prices(text: str | None) -> dict[str, float] | None:
-    """'nano=10,micro=120' -> {'nano': 10.0, 'micro': 120.0}."""
+    """Parse ``'nano=10,micro=120'`` into ``{'nano': 10.0, 'micro': 120.0}``.
+
+    Parameters
+    ----------
+    text
+        Comma-separated tier=price pairs, or None.
+
+    Returns
+    -------
+    dict or None
+        Price per post by tier; None when `text` is empty.
+    """
     if not text:
         return None
     prices = {}
@@ -59,7 +59,18 @@ def parse_prices(text: str | None) -> dict[str, float] | None:
 
 
 def communities_source(text: str | None) -> str | pl.DataFrame | None:
-    """A creators column name, or a membership file written by `graph-engine communities`."""
+    """Read `--communities`: a creators column name, or a `communities --output` file.
+
+    Parameters
+    ----------
+    text
+        The option's value, or None.
+
+    Returns
+    -------
+    str or polars.DataFrame or None
+        The column name, or the membership (`creator_id`, `community`) read from the file.
+    """
     if text is None:
         return None
     path = Path(text)
@@ -77,8 +88,8 @@ def select(
         float | None, typer.Option(help="Reach this share (0-1] of the eligible audience.")
     ] = None,
     minimize: Annotated[
-        MinimizeChoice, typer.Option(help="With --target-reach: minimise cost or count.")
-    ] = MinimizeChoice.cost,
+        Minimize, typer.Option(help="With --target-reach: minimise cost or count.")
+    ] = default_of(select_creators, "minimize"),
     creators: CreatorsOpt = None,
     creators_file: CreatorsFileOpt = None,
     tier: TierOpt = None,
@@ -103,8 +114,12 @@ def select(
     price: Annotated[
         str | None, typer.Option(help="Price per post by tier when there is no cost column.")
     ] = None,
-    posts: Annotated[int, typer.Option(help="Posts bought from each creator.")] = 1,
-    overhead: Annotated[float, typer.Option(help="Fixed cost per creator hired.")] = 0.0,
+    posts: Annotated[int, typer.Option(help="Posts bought from each creator.")] = default_of(
+        select_creators, "posts"
+    ),
+    overhead: Annotated[float, typer.Option(help="Fixed cost per creator hired.")] = default_of(
+        select_creators, "overhead"
+    ),
     weight: Annotated[
         str | None, typer.Option(help="Followers column to weigh followers by.")
     ] = None,
@@ -112,11 +127,13 @@ def select(
         int | None, typer.Option(help="Ignore followers following more than N creators.")
     ] = None,
     method: Annotated[
-        MethodChoice, typer.Option(help="auto, greedy, exact (HiGHS) or plain-greedy.")
-    ] = MethodChoice.auto,
-    time_limit: Annotated[float, typer.Option(help="Seconds for the exact solver.")] = 10.0,
+        Method, typer.Option(help="auto, greedy, exact (HiGHS) or plain-greedy.")
+    ] = default_of(select_creators, "method"),
+    time_limit: Annotated[float, typer.Option(help="Seconds for the exact solver.")] = default_of(
+        select_creators, "time_limit"
+    ),
     output: OutputOpt = None,
-    format: FormatOpt = Format.table,
+    format: FormatOpt = "table",
 ) -> None:
     """Choose creators for the most unique reach under a count, budget or target reach."""
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
@@ -126,7 +143,7 @@ def select(
             count=count,
             budget=budget,
             target_reach=target_reach,
-            minimize=minimize.value,
+            minimize=minimize,
             must_include=_ids(must_include),
             must_exclude=_ids(must_exclude),
             min_engagement=min_engagement,
@@ -137,20 +154,27 @@ def select(
             overhead=overhead,
             weight=weight,
             max_following=max_following,
-            method=method.value,
+            method=method,
             time_limit=time_limit,
         )
     result = selection.to_dict()
     if output is not None:
         write(result if output.suffix.lower() == ".json" else selection.picks, output)
-    if format is Format.table:
+    if format == "table":
         typer.echo(selection.summary())
         for note in selection.notes:
             typer.echo(f"note: {note}")
         render(selection.picks, format, title="picks")
     else:
-        render(result if format is Format.json else selection.picks, format)
+        render(result if format == "json" else selection.picks, format)
 
 
 def register(app: typer.Typer) -> None:
+    """Add the command to `app`.
+
+    Parameters
+    ----------
+    app
+        The graph-engine typer application.
+    """
     app.command()(select)
