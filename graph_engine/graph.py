@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError, UnknownCreatorError, did_you_mean
+from graph_engine.store import open_version
 
 if TYPE_CHECKING:
     import igraph
@@ -274,14 +275,23 @@ class AudienceGraph:
 
 
 def read_store(store: str | os.PathLike[str]) -> AudienceGraph:
-    """Load the live version of a store as an `AudienceGraph`."""
-    from graph_engine.store import version_dir
+    """Load the live version of a store as an `AudienceGraph`.
 
-    path = version_dir(store)
-    edges = pl.read_parquet(path / "edges.parquet")
+    Parameters
+    ----------
+    store
+        The store directory (made by `graph_engine.write_store` or `graph-engine ingest`).
+
+    Returns
+    -------
+    AudienceGraph
+        Every creator and follower of the live version.
+    """
+    version = open_version(store)
+    edges = version.read("edges")
     return AudienceGraph.from_edges(
         edges[s.CREATOR].to_numpy(),
         edges[s.FOLLOWER].to_numpy(),
-        creators=pl.read_parquet(path / "creators.parquet"),
-        followers=pl.read_parquet(path / "followers.parquet"),
+        creators=version.read("creators"),
+        followers=version.read("followers"),
     )

@@ -25,6 +25,7 @@ __all__ = [
     "TABLE_SUFFIXES",
     "atomic_path",
     "dumps_json",
+    "fsync_dir",
     "to_jsonable",
     "write_frames",
     "write_result",
@@ -77,7 +78,14 @@ def dumps_json(value: Any) -> str:
     return json.dumps(to_jsonable(value), indent=2, allow_nan=False, default=str) + "\n"
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (new and renamed files) to disk, where the OS allows it.
+
+    Parameters
+    ----------
+    path
+        The folder.
+    """
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:  # some platforms cannot open a directory; the rename is still atomic
@@ -119,7 +127,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except OSError as exc:
         raise InputError(f"cannot write `{target}`: {exc.strerror or exc}") from exc
     finally:

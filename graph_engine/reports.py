@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from graph_engine import schema as s
-from graph_engine.store import read_manifest, version_dir
+from graph_engine.store import open_version
 
 _PERCENTILES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0)
 
@@ -32,10 +32,10 @@ def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
 
     Reads the manifest and the creators and followers tables, not the edges.
     """
-    manifest = read_manifest(store)
-    path = version_dir(store)
-    creators = pl.read_parquet(path / "creators.parquet")
-    followers = pl.read_parquet(path / "followers.parquet", columns=[s.FOLLOWING])
+    version = open_version(store)
+    manifest = version.manifest
+    creators = version.read("creators")
+    followers = version.read("followers", columns=[s.FOLLOWING])
     counts = manifest["counts"]
     tiers = (
         creators.group_by(s.TIER)
@@ -70,7 +70,7 @@ def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
     )
     return {
         "store": str(store),
-        "version": path.name,
+        "version": version.name,
         "created_at": manifest["created_at"],
         "creators": counts["creators"],
         "followers": counts["followers"],

@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -29,11 +30,28 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine.errors import StoreError
 from graph_engine.ingest import StoreTables, empty_rejects, file_sha256, ingest
+from graph_engine.outputs import atomic_path, fsync_dir
+
+__all__ = [
+    "TABLES",
+    "StoreVersion",
+    "WriteMode",
+    "current_version",
+    "ingest_into_store",
+    "list_versions",
+    "open_version",
+    "prune",
+    "read_manifest",
+    "read_tables",
+    "write_store",
+]
 
 WriteMode = Literal["create", "append", "replace"]
+Table = Literal["creators", "followers", "edges", "rejects"]
+TABLES: tuple[Table, ...] = ("creators", "followers", "edges", "rejects")
 
 _VERSION = re.compile(r"^v(\d{6})$")
-_TABLES = ("creators", "followers", "edges", "rejects")
+_TEMP_VERSION = ".tmp-v"  # prefix of a version being written: .tmp-v000002-<pid>
 
 
 def write_store(
@@ -111,15 +129,15 @@ def _commit(tables: StoreTables, root: Path, *, mode: WriteMode, keep: int | Non
     live = _check_mode(root, mode)
     _remove_temporaries(root)
     name = f"v{_next_version(root):06d}"
-    tmp = root / f".tmp-{name}-{os.getpid()}"
+    tmp = root / f"{_TEMP_VERSION}{name[1:]}-{os.getpid()}"
     tmp.mkdir()
     _write_tables(tables, tmp, parent=live, mode=mode)
-    _fsync_dir(tmp)
+    fsync_dir(tmp)
     _crash_point("tables-written")
     os.rename(tmp, root / name)
-    _fsync_dir(root)
+    fsync_dir(root)
     _crash_point("version-renamed")
-    _atomic_write_text(root / "CURRENT", name + "\n")
+    _write_small(root / "CURRENT", name + "\n")
     _crash_point("current-switched")
     if keep is not None:
         prune(root, keep=keep, _locked=True)
@@ -127,13 +145,100 @@ def _commit(tables: StoreTables, root: Path, *, mode: WriteMode, keep: int | Non
 
 
 def current_version(store: str | os.PathLike[str]) -> str | None:
-    """Name of the live version directory, or None when the store has none."""
+    """Return the name of the live version directory, or None when the store has none.
+
+    Parameters
+    ----------
+    store
+        The store directory.
+
+    Returns
+    -------
+    str or None
+        For example ``"v000003"``.
+    """
     root = Path(store)
     return _live_version(root) if root.is_dir() else None
 
 
-def version_dir(store: str | os.PathLike[str]) -> Path:
-    """The live version directory; `StoreError` when there is none."""
+@dataclass(frozen=True)
+class StoreVersion:
+    """One committed version of a store: its folder and its (checked) manifest.
+
+    The only reader of a store's files: every table is read through `read`, after the
+    manifest's format version was checked by `open_version`.
+    """
+
+    root: Path
+    name: str
+    manifest: dict[str, Any]
+
+    @property
+    def path(self) -> Path:
+        """The version's folder."""
+        return self.root / self.name
+
+    def read(self, table: Table, *, columns: list[str] | None = None) -> pl.DataFrame:
+        """Read one table of this version.
+
+        Parameters
+        ----------
+        table
+            ``creators``, ``followers``, ``edges`` or ``rejects`` (an empty rejects table
+            when the version has none).
+        columns
+            Only these columns (Parquet reads nothing else).
+
+        Returns
+        -------
+        polars.DataFrame
+            The table.
+        """
+        file = self.path / f"{table}.parquet"
+        if not file.is_file():
+            if table == "rejects":
+                return empty_rejects() if columns is None else empty_rejects().select(columns)
+            raise StoreError(f"store `{self.root}`: `{file.name}` is missing from {self.name}")
+        return pl.read_parquet(file, columns=columns)
+
+    def tables(self) -> StoreTables:
+        """Read every table of this version into memory.
+
+        Returns
+        -------
+        StoreTables
+            The tables, sources, duplicate count and tier thresholds.
+        """
+        return StoreTables(
+            creators=self.read("creators"),
+            followers=self.read("followers"),
+            edges=self.read("edges"),
+            rejects=self.read("rejects"),
+            sources=self.manifest["sources"],
+            duplicates=self.manifest["counts"]["duplicates"],
+            tier_thresholds=tuple(self.manifest["tier_thresholds"]),
+        )
+
+
+def open_version(store: str | os.PathLike[str]) -> StoreVersion:
+    """Open the live version of a store, checking that this engine can read it.
+
+    Parameters
+    ----------
+    store
+        The store directory.
+
+    Returns
+    -------
+    StoreVersion
+        The live version.
+
+    Raises
+    ------
+    StoreError
+        The store is missing, has no live version, or its format version is not
+        `graph_engine.schema.FORMAT_VERSION`.
+    """
     root = Path(store)
     if not root.exists():
         raise StoreError(f"store `{root}` not found; hint: create it with `graph-engine ingest`")
@@ -143,54 +248,88 @@ def version_dir(store: str | os.PathLike[str]) -> Path:
             f"`{root}` is not a graph-engine store (no CURRENT file); hint: create it with "
             "`graph-engine ingest`"
         )
-    path = root / name
-    if not (path / "manifest.json").is_file():
+    file = root / name / "manifest.json"
+    if not file.is_file():
         raise StoreError(f"store `{root}`: live version `{name}` has no manifest.json (damaged)")
-    return path
+    try:
+        manifest = json.loads(file.read_text())
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"store `{root}`: `{name}/manifest.json` is unreadable: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != s.FORMAT_VERSION:
+        found = manifest.get("format_version") if isinstance(manifest, dict) else None
+        raise StoreError(
+            f"store `{root}` has format_version {found!r}; this graph-engine reads version "
+            f"{s.FORMAT_VERSION}"
+        )
+    return StoreVersion(root, name, manifest)
 
 
 def read_manifest(store: str | os.PathLike[str]) -> dict[str, Any]:
-    """The manifest of the live version."""
-    manifest: dict[str, Any] = json.loads((version_dir(store) / "manifest.json").read_text())
-    if manifest.get("format_version") != s.FORMAT_VERSION:
-        raise StoreError(
-            f"store `{store}` has format_version {manifest.get('format_version')!r}; this "
-            f"graph-engine reads version {s.FORMAT_VERSION}"
-        )
-    return manifest
+    """Read the manifest of the live version (format version checked).
+
+    Parameters
+    ----------
+    store
+        The store directory.
+
+    Returns
+    -------
+    dict
+        The manifest.
+    """
+    return open_version(store).manifest
 
 
 def read_tables(store: str | os.PathLike[str]) -> StoreTables:
-    """Every table of the live version, in memory."""
-    manifest = read_manifest(store)
-    path = version_dir(store)
-    frames: dict[str, pl.DataFrame] = {}
-    for table in _TABLES:
-        file = path / f"{table}.parquet"
-        if file.is_file():
-            frames[table] = pl.read_parquet(file)
-        elif table != "rejects":
-            raise StoreError(f"store `{store}`: `{file.name}` is missing from {path.name}")
-    rejects = frames.get("rejects", empty_rejects())
-    return StoreTables(
-        creators=frames["creators"],
-        followers=frames["followers"],
-        edges=frames["edges"],
-        rejects=rejects,
-        sources=manifest["sources"],
-        duplicates=manifest["counts"]["duplicates"],
-        tier_thresholds=tuple(manifest["tier_thresholds"]),
-    )
+    """Read every table of the live version into memory.
+
+    Parameters
+    ----------
+    store
+        The store directory.
+
+    Returns
+    -------
+    StoreTables
+        The live version's tables.
+    """
+    return open_version(store).tables()
 
 
 def list_versions(store: str | os.PathLike[str]) -> list[str]:
-    """Committed version directories, oldest first."""
+    """List the committed version directories, oldest first.
+
+    Parameters
+    ----------
+    store
+        The store directory.
+
+    Returns
+    -------
+    list of str
+        Version names.
+    """
     root = Path(store)
     return sorted(p.name for p in root.iterdir() if p.is_dir() and _VERSION.match(p.name))
 
 
 def prune(store: str | os.PathLike[str], *, keep: int, _locked: bool = False) -> list[str]:
-    """Delete all but the newest `keep` versions (never the live one). Returns the deleted."""
+    """Delete all but the newest `keep` versions (never the live one).
+
+    Parameters
+    ----------
+    store
+        The store directory.
+    keep
+        How many versions remain, the live one included (at least 1).
+    _locked
+        The caller already holds the writer lock.
+
+    Returns
+    -------
+    list of str
+        The deleted versions.
+    """
     if keep < 1:
         raise StoreError(f"`keep` must be at least 1, got {keep}")
     root = Path(store)
@@ -242,7 +381,7 @@ def _write_tables(tables: StoreTables, path: Path, *, parent: str | None, mode: 
         "sources": tables.sources,
         "files": files,
     }
-    _atomic_write_text(path / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    _write_small(path / "manifest.json", json.dumps(manifest, indent=2) + "\n")
 
 
 def _crash_point(name: str) -> None:
@@ -268,9 +407,12 @@ def _next_version(root: Path) -> int:
 
 
 def _remove_temporaries(root: Path) -> None:
-    """Leftovers of writes that crashed; safe to delete since we hold the lock."""
-    for tmp in root.glob(".tmp-*"):
-        shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+    """Leftovers of this store's own writes that crashed; safe to delete under the lock."""
+    for tmp in root.glob(f"{_TEMP_VERSION}*"):
+        if tmp.is_dir() and _VERSION.match(tmp.name[len(".tmp-") :].split("-")[0]):
+            shutil.rmtree(tmp, ignore_errors=True)
+    for tmp in root.glob(".CURRENT.tmp-*"):
+        tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -288,27 +430,15 @@ def _lock(root: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    with tmp.open("w") as fh:
-        fh.write(text)
+def _write_small(path: Path, text: str) -> None:
+    """Write a manifest or CURRENT atomically (`atomic_path`), with a crash point inside."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
         _crash_point(f"writing-{path.name}")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:

@@ -12,6 +12,7 @@ import pytest
 
 from graph_engine import StoreError, ingest, ingest_into_store, read_store, write_store
 from graph_engine.ingest import file_sha256
+from graph_engine.reports import summarize_store
 from graph_engine.store import current_version, list_versions, prune, read_tables
 
 from .conftest import graph_audiences
@@ -156,3 +157,25 @@ def test_a_writer_holding_the_lock_keeps_appends_out(tmp_path, edges_v1, edges_v
     assert current_version(store) == "v000001"
     with pytest.raises(StoreError, match="no live version to append"):
         ingest_into_store([edges_v1], tmp_path / "empty", mode="append")
+
+
+@pytest.mark.parametrize("reader", [read_store, read_tables, summarize_store])
+def test_every_reader_checks_the_format_version(tmp_path, edges_v1, reader):
+    store = tmp_path / "s"
+    version = ingest_into_store([edges_v1], store)
+    manifest = json.loads((version / "manifest.json").read_text())
+    (version / "manifest.json").write_text(json.dumps(manifest | {"format_version": 99}))
+    with pytest.raises(StoreError, match="format_version 99"):
+        reader(store)
+
+
+def test_crashed_writes_leave_no_temporary_after_the_next_write_but_user_files_stay(
+    tmp_path, edges_v1, edges_v2
+):
+    store = tmp_path / "s"
+    ingest_into_store([edges_v1], store)
+    (store / ".tmp-v000009-1").mkdir()  # what a killed writer leaves
+    (store / ".CURRENT.tmp-1").write_text("v000009\n")
+    (store / ".tmp-notes.txt").write_text("the user's own file")
+    ingest_into_store([edges_v2], store, mode="replace")
+    assert sorted(p.name for p in store.glob(".*tmp*")) == [".tmp-notes.txt"]
