@@ -14,6 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+__all__ = ["shared_counts", "transpose"]
+
 
 @numba.njit(cache=True, nogil=True)
 def shared_counts(
@@ -25,7 +27,7 @@ def shared_counts(
     hi: int,
     upper: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(a, b, shared) for creators a in [lo, hi) and every b sharing followers with a.
+    """Count shared followers: (a, b, shared) for creators a in [lo, hi) and every b.
 
     `indptr`/`indices`: creators x followers CSR; `t_indptr`/`t_indices`: its transpose
     with creators sorted within each follower. With `upper`, only b > a; else every
@@ -74,7 +76,20 @@ def shared_counts(
 def transpose(
     indptr: np.ndarray, indices: np.ndarray, n_columns: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """CSR pattern of the transpose (no values), rows sorted: a counting sort."""
+    """Build the CSR pattern of the transpose (no values), rows sorted: a counting sort.
+
+    Parameters
+    ----------
+    indptr, indices
+        The creators x followers CSR pattern.
+    n_columns
+        The number of followers (rows of the transpose).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(t_indptr, t_indices)``: followers x creators, creators sorted within a row.
+    """
     t_indptr = np.zeros(n_columns + 1, dtype=np.int64)
     for p in range(indices.size):
         t_indptr[indices[p] + 1] += 1

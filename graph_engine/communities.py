@@ -23,6 +23,16 @@ from graph_engine.overlap import overlap_blocks
 if TYPE_CHECKING:
     import igraph
 
+__all__ = [
+    "TOP_CREATORS",
+    "Communities",
+    "CommunityMethod",
+    "Weight",
+    "detect_communities",
+    "normalized_mutual_information",
+    "partition",
+]
+
 CommunityMethod = Literal["leiden", "louvain"]
 Weight = Literal["jaccard", "shared", "overlap_coefficient"]
 TOP_CREATORS = 5
@@ -46,9 +56,17 @@ class Communities:
 
     @property
     def n_communities(self) -> int:
+        """The number of communities."""
         return self.summary.height
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the result as a report: counts, modularity, parameters and the summary.
+
+        Returns
+        -------
+        dict
+            ``n_communities``, ``modularity``, ``method``, ``parameters``, ``summary``.
+        """
         return {
             "n_communities": self.n_communities,
             "modularity": self.modularity,
@@ -174,12 +192,18 @@ def detect_communities(
 
     Parameters
     ----------
+    graph
+        The creators to partition and their followers.
+    method
+        ``"leiden"`` (default: refined, every community connected) or ``"louvain"``.
     weight
         Overlap metric used as edge weight: jaccard, shared or overlap_coefficient.
     min_weight
         Drop creator pairs whose weight is below this (noise).
     resolution
         Modularity resolution: above 1 gives more, smaller communities.
+    seed
+        Seed of the optimiser's own random state (same seed, same result).
     creators
         Only these creators (others: `AudienceGraph.subgraph` first).
 

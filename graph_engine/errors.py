@@ -10,6 +10,17 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+__all__ = [
+    "GraphEngineError",
+    "InputError",
+    "ParameterError",
+    "RejectedRowsError",
+    "SchemaError",
+    "StoreError",
+    "UnknownCreatorError",
+    "did_you_mean",
+]
+
 
 class GraphEngineError(Exception):
     """Base class of every error graph-engine raises on purpose."""
@@ -34,7 +45,8 @@ class StoreError(GraphEngineError, OSError):
 class UnknownCreatorError(GraphEngineError, KeyError):
     """A creator id is not in the graph."""
 
-    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+    def __str__(self) -> str:
+        """Return the message unquoted (KeyError would quote it)."""
         return str(self.args[0]) if self.args else ""
 
 

@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 
     from graph_engine.ingest import StoreTables
 
+__all__ = [
+    "AudienceGraph",
+    "CreatorId",
+    "read_store",
+]
+
 CreatorId = int | str
 
 
@@ -84,15 +90,25 @@ class AudienceGraph:
 
     @property
     def n_creators(self) -> int:
+        """The number of creators."""
         return self.creators.height
 
     @property
     def n_followers(self) -> int:
+        """The number of followers."""
         return self.followers.height
 
     @property
     def n_edges(self) -> int:
+        """The number of follows (creator, follower) edges."""
         return int(self.indices.shape[0])
+
+    def __repr__(self) -> str:
+        """Sum up the graph in one line, as networkx does."""
+        return (
+            f"AudienceGraph with {self.n_creators:,} creators, {self.n_followers:,} "
+            f"followers, {self.n_edges:,} edges"
+        )
 
     @cached_property
     def degrees(self) -> np.ndarray:
@@ -194,7 +210,7 @@ class AudienceGraph:
         min_followers: int | None = None,
         max_followers: int | None = None,
     ) -> AudienceGraph:
-        """The graph restricted to the chosen creators (see `choose`) and their followers.
+        """Restrict the graph to the chosen creators (see `choose`) and their followers.
 
         Dense ids are renumbered; creators and followers keep their relative order and
         their store columns (``following`` still counts every creator of the store).
@@ -207,7 +223,18 @@ class AudienceGraph:
         return self.take(rows)
 
     def take(self, rows: np.ndarray) -> AudienceGraph:
-        """The graph restricted to the creators with these dense ids (kept in sorted order)."""
+        """Restrict the graph to the creators with these dense ids (kept in sorted order).
+
+        Parameters
+        ----------
+        rows
+            Dense creator ids.
+
+        Returns
+        -------
+        AudienceGraph
+            Those creators and their followers, renumbered.
+        """
         rows = np.unique(np.asarray(rows, dtype=np.int64))
         sub = self.matrix[rows]
         used = np.zeros(self.n_followers, dtype=bool)
@@ -233,7 +260,7 @@ class AudienceGraph:
     # -- exports ------------------------------------------------------------------------
 
     def to_networkx(self) -> networkx.Graph:
-        """A bipartite networkx graph; nodes are ``("creator", id)`` and ``("follower", id)``.
+        """Export a bipartite networkx graph: nodes ``("creator", id)``, ``("follower", id)``.
 
         Creator nodes carry ``bipartite=0`` and their metadata; follower nodes ``bipartite=1``.
         Meant for small graphs: networkx stores every edge as Python objects.
@@ -254,7 +281,7 @@ class AudienceGraph:
         return g
 
     def to_igraph(self) -> igraph.Graph:
-        """A bipartite igraph graph: vertices ``0..n_creators-1`` are creators, then followers.
+        """Export a bipartite igraph graph: vertices ``0..n_creators-1`` are creators.
 
         Vertex attributes: ``type`` (False creator, True follower), ``kind`` and ``id``
         (original id); creator vertices also carry the creators metadata columns.

@@ -22,6 +22,20 @@ from graph_engine import schema as s
 from graph_engine.errors import ParameterError
 from graph_engine.graph import AudienceGraph, CreatorId
 
+__all__ = [
+    "MAX_MATRIX",
+    "METRICS",
+    "PAIR_SCHEMA",
+    "AudienceReport",
+    "Metric",
+    "audience_report",
+    "compute_overlap",
+    "empty_pairs",
+    "overlap_blocks",
+    "pair_metrics",
+    "similar_creators",
+]
+
 Metric = Literal["jaccard", "shared", "overlap_coefficient", "share_of_a", "share_of_b"]
 METRICS: tuple[Metric, ...] = (
     "jaccard",
@@ -131,6 +145,8 @@ def compute_overlap(
 
     Parameters
     ----------
+    graph
+        The creators and their followers.
     creators
         Original ids to restrict to (others: `AudienceGraph.subgraph` first).
     min_shared, min_jaccard
@@ -140,6 +156,8 @@ def compute_overlap(
         partner order). Rows are then directed: `creator_a` is the focal creator, and a pair
         can appear twice. Without `top_k` each pair appears once, `creator_a` first in id
         order.
+    by
+        The metric that ranks partners for `top_k`.
 
     Returns
     -------
@@ -177,7 +195,18 @@ def compute_overlap(
 
 
 def empty_pairs(graph: AudienceGraph) -> pl.DataFrame:
-    """A pairs frame with no rows and the right schema."""
+    """Return a pairs frame with no rows and the right schema for `graph`'s ids.
+
+    Parameters
+    ----------
+    graph
+        The graph whose creator id type the frame takes.
+
+    Returns
+    -------
+    polars.DataFrame
+        The overlap columns, no rows.
+    """
     id_type = graph.creators.schema[s.CREATOR_ID]
     schema = {k: (v if v is not None else id_type) for k, v in PAIR_SCHEMA.items()}
     return pl.DataFrame(schema=schema)
@@ -186,7 +215,21 @@ def empty_pairs(graph: AudienceGraph) -> pl.DataFrame:
 def pair_metrics(
     shared: np.ndarray, followers_a: np.ndarray, followers_b: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """The metric columns of a set of pairs, vectorised."""
+    """Compute the metric columns of a set of pairs, vectorised.
+
+    Parameters
+    ----------
+    shared
+        Shared followers of each pair.
+    followers_a, followers_b
+        Audience sizes of the two creators of each pair.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``shared``, ``followers_a``, ``followers_b``, ``jaccard``,
+        ``overlap_coefficient``, ``share_of_a``, ``share_of_b`` (0 where undefined).
+    """
     shared = np.asarray(shared, dtype=np.int64)
     fa = np.asarray(followers_a, dtype=np.int64)
     fb = np.asarray(followers_b, dtype=np.int64)
@@ -233,10 +276,24 @@ def _check(*, min_shared: int, min_jaccard: float, top_k: int | None, by: str) -
 def similar_creators(
     graph: AudienceGraph, creator: CreatorId, *, top_k: int = 10, by: Metric = "jaccard"
 ) -> pl.DataFrame:
-    """The `top_k` creators whose audiences are most like `creator`'s, by a metric.
+    """Find the `top_k` creators whose audiences are most like `creator`'s, by a metric.
 
-    Rows are pairs (creator_a = `creator`) with every metric column; only creators that
-    share at least one follower are listed. Ties: larger shared first, then id order.
+    Parameters
+    ----------
+    graph
+        The creators and their followers.
+    creator
+        The focal creator's original id.
+    top_k
+        How many creators to list.
+    by
+        The metric to rank by.
+
+    Returns
+    -------
+    polars.DataFrame
+        Pairs (creator_a = `creator`) with every metric column; only creators that share
+        at least one follower are listed. Ties: larger shared first, then id order.
     """
     _check(min_shared=1, min_jaccard=0.0, top_k=top_k, by=by)
     c = int(graph.creator_index([creator])[0])
@@ -272,6 +329,14 @@ class AudienceReport:
     shared_percent: pl.DataFrame | None
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the report as one dict: the summary, ``creators`` and the matrices.
+
+        Returns
+        -------
+        dict
+            The summary figures, ``creators`` and, for short lists, ``shared`` and
+            ``shared_percent``.
+        """
         out: dict[str, Any] = dict(self.summary)
         out["creators"] = self.creators
         if self.shared is not None:

@@ -10,6 +10,11 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine.store import open_version
 
+__all__ = [
+    "degree_percentiles",
+    "summarize_store",
+]
+
 _PERCENTILES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0)
 
 
@@ -88,5 +93,9 @@ def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 # TRANSITIONAL (pipeline imports these from here until it moves to outputs/plots)
-from graph_engine.outputs import to_jsonable, write_frames  # noqa: E402
-from graph_engine.plots import plot_community_sizes, plot_overlap_matrix, plot_reach_curve  # noqa: E402
+from graph_engine.outputs import to_jsonable, write_frames  # noqa: E402, F401
+from graph_engine.plots import (  # noqa: E402, F401
+    plot_community_sizes,
+    plot_overlap_matrix,
+    plot_reach_curve,
+)

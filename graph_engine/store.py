@@ -65,6 +65,10 @@ def write_store(
 
     Parameters
     ----------
+    tables
+        The tables of the new version (`graph_engine.ingest` builds them).
+    store
+        The store directory (created when missing).
     mode
         ``"create"`` fails if the store already has a live version; ``"replace"`` and
         ``"append"`` add a new version (for append, build `tables` with
@@ -385,8 +389,10 @@ def _write_tables(tables: StoreTables, path: Path, *, parent: str | None, mode: 
 
 
 def _crash_point(name: str) -> None:
-    """Fault injection for the crash tests: SIGKILL this process at the named step when
-    GRAPH_ENGINE_CRASH_AT names it. A no-op otherwise."""
+    """Kill this process at the named step when GRAPH_ENGINE_CRASH_AT names it (crash tests).
+
+    A no-op otherwise.
+    """
     if os.environ.get("GRAPH_ENGINE_CRASH_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
 

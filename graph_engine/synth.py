@@ -24,6 +24,13 @@ import pyarrow.parquet as pq
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError
 
+__all__ = [
+    "SynthFormat",
+    "SynthGraph",
+    "generate_graph",
+    "price_per_post",
+]
+
 SynthFormat = Literal["parquet", "csv"]
 
 # (followers, price per post in $) anchors of the default price model (DESIGN.md figures);
@@ -71,12 +78,27 @@ def generate_graph(
 
     Parameters
     ----------
+    out
+        The folder to write into (created when missing).
+    n_creators, n_followers
+        How many creators and followers.
     n_edges
         Target number of follows; the result has slightly fewer after duplicate draws.
+    n_niches
+        How many planted audience niches.
     mixing
         Share of follows that ignore the follower's niche (0: pure niches, 1: no niches).
     popularity_exponent, activity_exponent
         Pareto tail exponents of creator popularity and follower activity (smaller: heavier).
+    seed
+        Seed of the generator (same seed, same files).
+    format
+        The edge file's format: ``"parquet"`` or ``"csv"``.
+
+    Returns
+    -------
+    SynthGraph
+        The paths written and the sizes.
 
     Notes
     -----
