@@ -11,6 +11,8 @@ import contextlib
 import io
 import json
 import math
+import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,17 +22,97 @@ import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from graph_engine.cli._options import Format
 from graph_engine.outputs import dumps_json, to_jsonable, write_result
 
-__all__ = ["Result", "progress_bar", "render", "status", "write"]
+__all__ = [
+    "Result",
+    "echo",
+    "progress_bar",
+    "render",
+    "results_on_stdout",
+    "safe",
+    "status",
+    "write",
+]
 
 Result = pl.DataFrame | dict[str, Any]
 
 _MAX_ROWS = 40
 # identifiers print verbatim: no thousands separators in a creator id
 _ID_COLUMNS = frozenset({"creator_id", "follower_id", "creator_a", "creator_b", "top_creators"})
+
+
+# C0 and C1 control characters except tab and newline: they would drive the terminal
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(text: str) -> str:
+    """Escape control characters (ESC sequences and the like) so data cannot drive a terminal.
+
+    Parameters
+    ----------
+    text
+        Text that may hold ids, headers or values from the user's files.
+
+    Returns
+    -------
+    str
+        The text with each control character written as a backslash, ``x`` and two hex
+        digits (ESC becomes the four characters backslash, x, 1, b).
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """Print one line of text (escaped with `safe`) on stdout, or on stderr with `err`.
+
+    Parameters
+    ----------
+    text
+        The line.
+    err
+        Print on stderr instead.
+    """
+    typer.echo(safe(text), err=err)
+
+
+@contextlib.contextmanager
+def results_on_stdout() -> Iterator[None]:
+    """Keep stdout for results: whatever a dependency prints goes to stderr meanwhile.
+
+    File descriptor 1 is pointed at stderr for the block, so a C library's banner (HiGHS
+    prints one) cannot corrupt ``--format json``; Python's `sys.stdout`, which the renderer
+    writes to, keeps the original stdout. A no-op when stdout is not a real file (tests).
+
+    Yields
+    ------
+    None
+        Nothing; stdout is restored when the block ends.
+    """
+    try:
+        fd = sys.stdout.fileno()
+        err = sys.stderr.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    os.dup2(err, fd)
+    original = sys.stdout
+    sys.stdout = open(  # noqa: SIM115  (closed below, after fd 1 is restored)
+        saved, "w", encoding=original.encoding, errors=original.errors, closefd=False
+    )
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, fd)
+        sys.stdout.close()
+        os.close(saved)
+        sys.stdout = original
 
 
 def render(result: Result, fmt: Format, *, title: str | None = None) -> None:
@@ -46,9 +128,10 @@ def render(result: Result, fmt: Format, *, title: str | None = None) -> None:
         A title above the table (table format only).
     """
     if fmt == "json":
-        typer.echo(dumps_json(result), nl=False)
+        typer.echo(dumps_json(result), nl=False)  # JSON escapes control characters itself
     elif fmt == "csv":
-        typer.echo(_csv(result), nl=False)
+        text = _csv(result)
+        typer.echo(safe(text) if sys.stdout.isatty() else text, nl=False)
     else:
         _print_tables(result, title)
 
@@ -64,7 +147,7 @@ def write(result: Result, path: Path) -> None:
         The file to write.
     """
     write_result(result, path)
-    typer.echo(f"wrote {path}", err=True)
+    echo(f"wrote {path}", err=True)
 
 
 @contextlib.contextmanager
@@ -158,12 +241,12 @@ def _print_tables(result: Result, title: str | None) -> None:
         console.print(_table(result, title))
         return
     if title:
-        console.print(f"[bold]{title}[/]")
+        console.print(_text(title, style="bold"))
     scalars = {k: v for k, v in result.items() if not _is_section(v)}
     if scalars:
         grid = Table(show_header=False, box=None, pad_edge=False)
         for k, v in scalars.items():
-            grid.add_row(f"[bold]{k}[/]", _cell(v))
+            grid.add_row(_text(k, style="bold"), _text(_cell(v)))
         console.print(grid)
     for key, value in result.items():
         if not _is_section(value):
@@ -177,6 +260,11 @@ def _print_tables(result: Result, title: str | None) -> None:
             console.print(_table(value, key.replace("_", " ")))
 
 
+def _text(value: str, *, style: str = "") -> Text:
+    """Wrap data as literal text: never parsed as rich markup (`[/]` is an id, not a tag)."""
+    return Text(safe(value), style=style)
+
+
 def _is_section(value: Any) -> bool:
     """Non-empty frames, dicts and lists of objects print as tables of their own."""
     if isinstance(value, pl.DataFrame | dict):
@@ -185,13 +273,15 @@ def _is_section(value: Any) -> bool:
 
 
 def _table(frame: pl.DataFrame, title: str | None) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(
+        title=None if title is None else _text(title), title_justify="left", header_style="bold"
+    )
     for col, dtype in frame.schema.items():
-        table.add_column(col, justify="right" if dtype.is_numeric() else "left")
+        table.add_column(_text(col), justify="right" if dtype.is_numeric() else "left")
     ids = [c in _ID_COLUMNS for c in frame.columns]
     for row in frame.head(_MAX_ROWS).iter_rows():
         table.add_row(
-            *(_id_cell(v) if is_id else _cell(v) for v, is_id in zip(row, ids, strict=True))
+            *(_text(_id_cell(v) if is_id else _cell(v)) for v, is_id in zip(row, ids, strict=True))
         )
     if frame.height > _MAX_ROWS:
         table.caption = f"{frame.height - _MAX_ROWS} more rows (use --output or --format csv)"

@@ -8,6 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from graph_engine import GraphEngineError, __version__
+from graph_engine.cli._render import results_on_stdout, safe
 
 __all__ = ["app", "main"]
 from graph_engine.cli.commands import communities, generate, info, ingest, overlap, run, select
@@ -19,9 +20,10 @@ class _Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         """Run the command; a `GraphEngineError` becomes one line on stderr and exit 1."""
         try:
-            return super().invoke(ctx)
+            with results_on_stdout():
+                return super().invoke(ctx)
         except GraphEngineError as exc:
-            typer.secho(f"error: {exc}", err=True, fg="red")
+            typer.secho(safe(f"error: {exc}"), err=True, fg="red")
             raise typer.Exit(1) from None
 
 

@@ -21,7 +21,7 @@ from graph_engine.cli._options import (
     load_graph,
     read_id_file,
 )
-from graph_engine.cli._render import progress_bar, render, write
+from graph_engine.cli._render import echo, progress_bar, render, write
 from graph_engine.errors import ParameterError
 from graph_engine.outputs import write_frames
 from graph_engine.overlap import (
@@ -69,7 +69,7 @@ def overlap(
         )
         if output is not None:
             n = write_frames(blocks, output, empty=empty_pairs(graph))
-            typer.echo(f"wrote {n:,} pairs to {output}", err=True)
+            echo(f"wrote {n:,} pairs to {output}", err=True)
             return
         pairs = pl.concat([empty_pairs(graph), *blocks])
     if format == "table":

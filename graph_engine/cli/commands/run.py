@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from graph_engine.cli._options import FormatOpt
-from graph_engine.cli._render import render
+from graph_engine.cli._render import echo, render
 from graph_engine.pipeline import read_job, run_job
 
 __all__ = ["register", "run"]
@@ -36,16 +36,16 @@ def run(
         return
     sel = result.summary.get("selection")
     if sel:
-        typer.echo(sel["summary"])
-        typer.echo("picks: " + ", ".join(str(p) for p in sel["picks"]))
+        echo(sel["summary"])
+        echo("picks: " + ", ".join(str(p) for p in sel["picks"]))
     if "communities" in result.summary:
         c = result.summary["communities"]
         typer.echo(f"communities: {c['n_communities']} (modularity {c['modularity']:.3f})")
     if "overlap" in result.summary:
         typer.echo(f"overlap: {result.summary['overlap']['pairs']:,} creator pairs share followers")
-    typer.echo(f"outputs: {spec['output']['dir']}")
+    echo(f"outputs: {spec['output']['dir']}")
     for name, path in result.summary["outputs"].items():
-        typer.echo(f"  {name:22s} {path}")
+        echo(f"  {name:22s} {path}")
 
 
 def register(app: typer.Typer) -> None:

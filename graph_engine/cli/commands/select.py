@@ -20,7 +20,7 @@ from graph_engine.cli._options import (
     TierOpt,
     load_graph,
 )
-from graph_engine.cli._render import render, status, write
+from graph_engine.cli._render import echo, render, status, write
 from graph_engine.errors import ParameterError
 from graph_engine.selection import Method, Minimize, select_creators
 
@@ -161,9 +161,9 @@ def select(
     if output is not None:
         write(result if output.suffix.lower() == ".json" else selection.picks, output)
     if format == "table":
-        typer.echo(selection.summary())
+        echo(selection.summary())
         for note in selection.notes:
-            typer.echo(f"note: {note}")
+            echo(f"note: {note}")
         render(selection.picks, format, title="picks")
     else:
         render(result if format == "json" else selection.picks, format)
