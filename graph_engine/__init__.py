@@ -9,8 +9,7 @@ them, so ``import graph_engine`` stays light.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
+from graph_engine._version import __version__
 from graph_engine.communities import Communities, detect_communities
 from graph_engine.errors import (
     GraphEngineError,
@@ -22,7 +21,7 @@ from graph_engine.errors import (
     UnknownCreatorError,
 )
 from graph_engine.graph import AudienceGraph, read_store
-from graph_engine.ingest import StoreTables, build_tables, ingest, read_creators, read_edges
+from graph_engine.ingestion import ingest, ingest_into_store
 from graph_engine.outputs import write_frames, write_result
 from graph_engine.overlap import (
     AudienceReport,
@@ -32,15 +31,12 @@ from graph_engine.overlap import (
     similar_creators,
 )
 from graph_engine.pipeline import JobResult, read_job, run_job
+from graph_engine.readers import read_creators, read_edges
 from graph_engine.reports import summarize_store
 from graph_engine.selection import Selection, select_creators
-from graph_engine.store import ingest_into_store, prune, read_manifest, read_tables, write_store
+from graph_engine.store import prune, read_manifest, read_tables, write_store
 from graph_engine.synth import SynthGraph, generate_graph
-
-try:
-    __version__ = version("graph-engine")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+from graph_engine.tables import StoreTables, build_tables
 
 __all__ = [
     "AudienceGraph",

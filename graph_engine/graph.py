@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import igraph
     import networkx
 
-    from graph_engine.ingest import StoreTables
+    from graph_engine.tables import StoreTables
 
 __all__ = [
     "AudienceGraph",
@@ -42,7 +42,7 @@ class AudienceGraph:
     Examples
     --------
     >>> import polars as pl
-    >>> from graph_engine.ingest import build_tables
+    >>> from graph_engine.tables import build_tables
     >>> edges = pl.DataFrame({"creator_id": ["a", "a", "b", "c"], "follower_id": [1, 2, 2, 3]})
     >>> g = AudienceGraph.from_tables(build_tables([edges]))
     >>> g.n_creators, g.n_followers, g.n_edges

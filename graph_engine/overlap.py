@@ -174,7 +174,7 @@ def compute_overlap(
     Examples
     --------
     >>> import polars as pl
-    >>> from graph_engine.ingest import build_tables
+    >>> from graph_engine.tables import build_tables
     >>> edges = pl.DataFrame({"creator_id": ["a", "a", "b", "b", "c"],
     ...                       "follower_id": [1, 2, 2, 3, 3]})
     >>> g = AudienceGraph.from_tables(build_tables([edges]))
@@ -358,7 +358,7 @@ def audience_report(graph: AudienceGraph, creators: Sequence[CreatorId]) -> Audi
     Examples
     --------
     >>> import polars as pl
-    >>> from graph_engine.ingest import build_tables
+    >>> from graph_engine.tables import build_tables
     >>> edges = pl.DataFrame({"creator_id": ["a", "a", "b", "b", "c"],
     ...                       "follower_id": [1, 2, 2, 3, 3]})
     >>> g = AudienceGraph.from_tables(build_tables([edges]))

@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,16 +28,17 @@ from typing import Any, Literal
 import polars as pl
 
 from graph_engine import schema as s
+from graph_engine._hashing import file_sha256
 from graph_engine.errors import StoreError
-from graph_engine.ingest import StoreTables, empty_rejects, file_sha256, ingest
 from graph_engine.outputs import atomic_path, fsync_dir
+from graph_engine.tables import StoreTables, empty_rejects
 
 __all__ = [
     "TABLES",
     "StoreVersion",
     "WriteMode",
+    "commit",
     "current_version",
-    "ingest_into_store",
     "list_versions",
     "open_version",
     "prune",
@@ -72,7 +73,7 @@ def write_store(
     mode
         ``"create"`` fails if the store already has a live version; ``"replace"`` and
         ``"append"`` add a new version (for append, build `tables` with
-        ``ingest(..., base=read_tables(store))`` or use `ingest_into_store`).
+        ``ingest(..., base=read_tables(store))``, or use `graph_engine.ingest_into_store`).
     keep
         Prune older versions so that at most this many remain (the live one included).
 
@@ -81,22 +82,39 @@ def write_store(
     Path
         The new version directory.
     """
-    root = _prepare(store)
-    with _lock(root):
-        return _commit(tables, root, mode=mode, keep=keep)
+    return commit(store, lambda _: tables, mode=mode, keep=keep)
 
 
-def ingest_into_store(
-    sources: list[str | os.PathLike[str]],
+def commit(
     store: str | os.PathLike[str],
+    build: Callable[[StoreTables | None], StoreTables],
     *,
     mode: WriteMode = "create",
     keep: int | None = None,
-    **options: Any,
 ) -> Path:
-    """`ingest` the sources and commit them as a new version of `store`.
+    """Build a new version under the writer lock and make it live.
 
-    The writer lock is held from reading the live version (append) to the commit, so two
+    Parameters
+    ----------
+    store
+        The store directory (created when missing).
+    build
+        Called once under the lock with the live version's tables (append) or None
+        (create, replace); returns the tables to commit. Nothing is written before it
+        returns, so an error in `build` leaves the store as it was.
+    mode
+        ``"create"``, ``"append"`` or ``"replace"`` (see `write_store`).
+    keep
+        Prune older versions so that at most this many remain.
+
+    Returns
+    -------
+    Path
+        The new version directory.
+
+    Notes
+    -----
+    The lock is held from reading the live version to the switch of ``CURRENT``, so two
     concurrent appends cannot lose each other's edges: a second writer fails at once with
     a clear error instead of interleaving.
     """
@@ -104,8 +122,7 @@ def ingest_into_store(
     with _lock(root):
         _check_mode(root, mode)  # fail before reading any input
         base = read_tables(root) if mode == "append" else None
-        tables = ingest(sources, base=base, **options)
-        return _commit(tables, root, mode=mode, keep=keep)
+        return _commit(build(base), root, mode=mode, keep=keep)
 
 
 def _prepare(store: str | os.PathLike[str]) -> Path:

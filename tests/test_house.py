@@ -38,11 +38,17 @@ def test_import_graph_engine_loads_no_heavy_dependency():
 
 def test_python_dash_m_runs_the_command_line():
     done = subprocess.run(
-        [sys.executable, "-m", "graph_engine", "--version"], capture_output=True, text=True
+        [sys.executable, "-m", "graph_engine", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0 and done.stdout.strip() == f"graph-engine {ge.__version__}"
     helped = subprocess.run(
-        [sys.executable, "-m", "graph_engine", "--help"], capture_output=True, text=True
+        [sys.executable, "-m", "graph_engine", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert helped.returncode == 0 and "Usage: graph-engine" in helped.stdout
 
@@ -115,8 +121,51 @@ def _imports(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if id(node) in skipped:
             continue
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        if isinstance(node, ast.ImportFrom) and node.module == "graph_engine":
+            found.update(f"graph_engine.{a.name}" for a in node.names)  # submodules or names
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
     return {m for m in found if m.startswith("graph_engine")}
+
+
+def _layers() -> dict[str, int]:
+    """Module -> layer, read from the table in docs/architecture.md (the one definition)."""
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    table = doc.split("| layer | modules |", 1)[1].split("\n\n", 1)[0]
+    layers: dict[str, int] = {}
+    for row in table.splitlines()[2:]:
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        for name in cells[1].replace("\\_", "_").split(","):
+            layers[name.strip()] = int(cells[0])
+    return layers
+
+
+def _unit(module: str) -> str:
+    """The layer table's name for a module: its top-level part inside graph_engine."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_the_layer_table_names_every_module():
+    layers = _layers()
+    files = {p for p in PACKAGE.glob("*.py")} | {p for p in PACKAGE.glob("*/__init__.py")}
+    units = {p.stem if p.name != "__init__.py" else p.parent.name for p in files}
+    units = {"__init__" if u == "graph_engine" else u for u in units}
+    assert units == set(layers)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_imports_only_point_down(path):
+    layers = _layers()
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    module = ".".join(relative.parts).removesuffix(".__init__")
+    here = _unit(module)
+    for target in _imports(path):
+        there = _unit(target)
+        if there == here:
+            continue  # within one module or one package (selection/, cli/)
+        assert layers[there] < layers[here], f"{module} imports {target} (layer not lower)"

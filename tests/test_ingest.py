@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from graph_engine import AudienceGraph, InputError, RejectedRowsError, SchemaError, ingest
-from graph_engine.ingest import read_edges
+from graph_engine.readers import read_edges
 
 from .conftest import audiences, graph_audiences
 

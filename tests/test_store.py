@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from graph_engine import StoreError, ingest, ingest_into_store, read_store, write_store
-from graph_engine.ingest import file_sha256
+from graph_engine._hashing import file_sha256
 from graph_engine.reports import summarize_store
 from graph_engine.store import current_version, list_versions, prune, read_tables
 

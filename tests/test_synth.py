@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from graph_engine import ParameterError, generate_graph, ingest
-from graph_engine.ingest import file_sha256
+from graph_engine._hashing import file_sha256
 from graph_engine.synth import price_per_post
 
 

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from graph_engine import GraphEngineError, __version__
+from graph_engine._version import __version__
 from graph_engine.cli._render import results_on_stdout, safe
+from graph_engine.errors import GraphEngineError
 
 __all__ = ["app", "main"]
 from graph_engine.cli.commands import communities, generate, info, ingest, overlap, run, select

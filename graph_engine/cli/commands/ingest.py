@@ -11,9 +11,10 @@ from graph_engine._defaults import default_of
 from graph_engine.cli._options import FormatOpt
 from graph_engine.cli._render import render, status
 from graph_engine.errors import ParameterError
-from graph_engine.ingest import Direction, EdgeFormat, ingest
+from graph_engine.ingestion import ingest, ingest_into_store
+from graph_engine.readers import Direction, EdgeFormat
 from graph_engine.reports import summarize_store
-from graph_engine.store import WriteMode, ingest_into_store, write_store
+from graph_engine.store import WriteMode, write_store
 
 __all__ = ["ingest_command", "parse_tiers", "register"]
 

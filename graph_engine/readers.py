@@ -1,40 +1,41 @@
-"""Ingest: read edge files and creators metadata, validate, normalise, build store tables.
+"""Readers of input files: edge lists and creators metadata, validated and normalised.
 
-Readers turn each input file into a frame of original ``creator_id`` / ``follower_id``
-values plus a frame of rejected rows. `build_tables` then gives creators and followers
-dense int32 ids (in sorted order of the original id), drops duplicate edges and computes
-observed follower counts and tiers. Nothing here touches the store on disk.
+Each edge file becomes a frame of original ``creator_id`` / ``follower_id`` values plus a
+frame of rejected rows (`EdgeBatch`); a creators file becomes one checked row per creator.
+Nothing here builds store tables (`graph_engine.tables`) or touches a store.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import polars as pl
 
 from graph_engine import schema as s
-from graph_engine.errors import InputError, RejectedRowsError, SchemaError, did_you_mean
+from graph_engine._hashing import file_sha256
+from graph_engine.errors import InputError, SchemaError, did_you_mean
+from graph_engine.tables import count_rejects, empty_rejects
+
+__all__ = [
+    "Direction",
+    "EdgeBatch",
+    "EdgeFormat",
+    "Source",
+    "detect_format",
+    "narrow_ids",
+    "read_creators",
+    "read_edges",
+]
 
 EdgeFormat = Literal["auto", "csv", "parquet", "jsonl", "snap"]
 Direction = Literal["follower-creator", "creator-follower"]
 
-_ID_DTYPES = (pl.Int64, pl.String)
-_REJECTS_SCHEMA = {
-    "source": pl.String,
-    "line": pl.Int64,
-    s.CREATOR_ID: pl.String,
-    s.FOLLOWER_ID: pl.String,
-    "raw": pl.String,
-    s.REASON: pl.String,
-}
 _SNAP_LINE = r"^\s*(\S+)\s+(\S+)\s*$"
 
 
@@ -51,6 +52,13 @@ class Source:
     rejected: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the manifest entry of this source.
+
+        Returns
+        -------
+        dict
+            path, format, sha256, bytes, rows_read, rows_kept, rows_rejected (by reason).
+        """
         return {
             "path": self.path,
             "format": self.format,
@@ -69,25 +77,6 @@ class EdgeBatch:
     edges: pl.DataFrame
     rejects: pl.DataFrame
     source: Source
-
-
-@dataclass(frozen=True)
-class StoreTables:
-    """The tables of one store version, in memory (see README, "Store format")."""
-
-    creators: pl.DataFrame
-    followers: pl.DataFrame
-    edges: pl.DataFrame
-    rejects: pl.DataFrame
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    duplicates: int = 0
-    tier_thresholds: tuple[int, int, int] = s.DEFAULT_TIER_THRESHOLDS
-
-    @property
-    def rejected(self) -> dict[str, int]:
-        """Rejected rows by reason."""
-        counts = self.rejects.group_by(s.REASON).len().sort(s.REASON)
-        return dict(zip(counts[s.REASON].to_list(), counts["len"].to_list(), strict=True))
 
 
 # ---------------------------------------------------------------------------------------
@@ -340,7 +329,7 @@ def _validate(raw: pl.DataFrame, p: Path, fmt: str, *, first_line: int) -> EdgeB
             reason.alias(s.REASON),
         )
         good = good.filter(~bad)
-    good = good.with_columns(_narrow_ids(good[s.CREATOR_ID]), _narrow_ids(good[s.FOLLOWER_ID]))
+    good = good.with_columns(narrow_ids(good[s.CREATOR_ID]), narrow_ids(good[s.FOLLOWER_ID]))
     source = Source(
         path=str(p),
         format=fmt,
@@ -348,12 +337,12 @@ def _validate(raw: pl.DataFrame, p: Path, fmt: str, *, first_line: int) -> EdgeB
         bytes=p.stat().st_size,
         rows_read=raw.height,
         rows_kept=good.height,
-        rejected=_count(rejects),
+        rejected=count_rejects(rejects),
     )
     return EdgeBatch(edges=good, rejects=rejects, source=source)
 
 
-def _narrow_ids(ids: pl.Series) -> pl.Series:
+def narrow_ids(ids: pl.Series) -> pl.Series:
     """Int64 when every id is a canonical integer string, else the strings unchanged.
 
     The integer parser also takes "+5", "05", "-0" and "-05"; ids written so stay strings
@@ -368,15 +357,6 @@ def _narrow_ids(ids: pl.Series) -> pl.Series:
     if (padded | ids.str.starts_with("+") | ids.str.starts_with("-0")).any():
         return ids
     return as_int
-
-
-def file_sha256(p: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with p.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------
@@ -431,7 +411,7 @@ def read_creators(
             meta = meta.with_columns(cast.alias(col))
     ids = meta[s.CREATOR_ID]
     meta = meta.with_columns(
-        _narrow_ids(ids.cast(pl.String).str.strip_chars()) if ids.dtype != pl.Int64 else ids
+        narrow_ids(ids.cast(pl.String).str.strip_chars()) if ids.dtype != pl.Int64 else ids
     )
     dupes = meta.filter(pl.col(s.CREATOR_ID).is_duplicated())
     if dupes.height:
@@ -440,254 +420,3 @@ def read_creators(
             f"({dupes.height} rows involved); hint: keep one row per creator"
         )
     return meta
-
-
-# ---------------------------------------------------------------------------------------
-# building the tables of a store version
-
-
-def ingest(
-    sources: Sequence[str | os.PathLike[str]],
-    *,
-    creators: str | os.PathLike[str] | pl.DataFrame | None = None,
-    format: EdgeFormat = "auto",
-    creator_column: str = s.CREATOR_ID,
-    follower_column: str = s.FOLLOWER_ID,
-    direction: Direction = "follower-creator",
-    separator: str | None = None,
-    creators_column: str = s.CREATOR_ID,
-    tier_thresholds: tuple[int, int, int] = s.DEFAULT_TIER_THRESHOLDS,
-    strict: bool = False,
-    base: StoreTables | None = None,
-) -> StoreTables:
-    """Read edge files (and creators metadata) into the tables of a new store version.
-
-    Parameters
-    ----------
-    sources
-        Edge files; see `read_edges` for formats.
-    creators
-        Optional creators metadata (a file, or a frame with a `creator_id` column).
-    base
-        Tables of the live store version to merge into (append mode): its edges, rejects
-        and sources are kept, its metadata is updated column by column by the new file.
-    strict
-        Raise `RejectedRowsError` when any row would be rejected.
-
-    Examples
-    --------
-    >>> import polars as pl, tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "e.csv").write_text("creator_id,follower_id\\na,x\\na,y\\nb,y\\nb,b\\n")
-    >>> t = ingest([d / "e.csv"])
-    >>> t.creators.select("creator_id", "followers").rows()
-    [('a', 2), ('b', 1)]
-    >>> t.rejected
-    {'self_follow': 1}
-    """
-    if not sources:
-        raise InputError("no edge files given; hint: pass one or more edge files")
-    batches = [
-        read_edges(
-            src,
-            format=format,
-            creator_column=creator_column,
-            follower_column=follower_column,
-            direction=direction,
-            separator=separator,
-        )
-        for src in sources
-    ]
-    rejects = pl.concat([b.rejects for b in batches])
-    if strict and rejects.height:
-        counts = ", ".join(f"{k}: {v}" for k, v in sorted(_count(rejects).items()))
-        ex = rejects.row(0, named=True)
-        raise RejectedRowsError(
-            f"--strict: {rejects.height} rows rejected ({counts}); first: `{ex['source']}` "
-            f"line {ex['line']}, reason {ex[s.REASON]}, value "
-            f"{ex['raw'] or (ex[s.CREATOR_ID], ex[s.FOLLOWER_ID])!r}; hint: fix the input or "
-            "drop --strict to quarantine them in rejects.parquet"
-        )
-    meta = None
-    if creators is not None:
-        meta = (
-            creators
-            if isinstance(creators, pl.DataFrame)
-            else read_creators(creators, creator_column=creators_column)
-        )
-    edges = [b.edges for b in batches]
-    sources_info = [b.source.to_dict() for b in batches]
-    del batches
-    if base is not None:
-        edges.insert(0, original_edges(base))
-        rejects = pl.concat([base.rejects, rejects])
-        sources_info = base.sources + sources_info
-        meta = _merge_metadata(_metadata_of(base), meta)
-    tables = build_tables(edges, meta, tier_thresholds=tier_thresholds)
-    if tables.edges.height == 0:
-        counts = ", ".join(f"{k}: {v}" for k, v in sorted(_count(rejects).items())) or "none"
-        raise InputError(
-            f"no valid edges in {', '.join(f'`{x}`' for x in sources)} (rejected: {counts}); "
-            "hint: check the column names, the format and the edge direction"
-        )
-    return replace(
-        tables,
-        rejects=rejects,
-        sources=sources_info,
-        duplicates=tables.duplicates + (base.duplicates if base else 0),
-    )
-
-
-def empty_rejects() -> pl.DataFrame:
-    """A rejects table with no rows."""
-    return pl.DataFrame(schema=_REJECTS_SCHEMA)
-
-
-def _count(rejects: pl.DataFrame) -> dict[str, int]:
-    return {str(k): int(v) for k, v in rejects.group_by(s.REASON).len().iter_rows()}
-
-
-def _unify_ids(frames: Sequence[pl.DataFrame], col: str) -> list[pl.DataFrame]:
-    """Cast a column to one id type over all frames: int64 if every frame has ints."""
-    if all(f.schema[col] == pl.Int64 for f in frames):
-        return list(frames)
-    return [f.with_columns(pl.col(col).cast(pl.String)) for f in frames]
-
-
-def build_tables(
-    edge_frames: Sequence[pl.DataFrame],
-    creators_meta: pl.DataFrame | None = None,
-    *,
-    tier_thresholds: tuple[int, int, int] = s.DEFAULT_TIER_THRESHOLDS,
-) -> StoreTables:
-    """Dense ids, deduplicated sorted edges, observed counts and tiers from original-id edges.
-
-    Creators listed only in the metadata are kept with zero observed followers. A list
-    passed as `edge_frames` is emptied, so that the caller's references do not keep the
-    raw id columns alive through the sort (they are the largest thing in memory).
-    """
-    frames = _unify_ids([f.select(s.CREATOR_ID, s.FOLLOWER_ID) for f in edge_frames], s.CREATOR_ID)
-    frames = _unify_ids(frames, s.FOLLOWER_ID)
-    if isinstance(edge_frames, list):
-        edge_frames.clear()  # we own the frames now: let the raw ids go before the sort
-    raw = pl.concat(frames, rechunk=False)
-    del frames
-    n_rows = raw.height
-    creator_ids = raw.lazy().select(pl.col(s.CREATOR_ID).unique())
-    if creators_meta is not None:
-        meta_ids = creators_meta.select(s.CREATOR_ID)
-        id_type = raw.schema[s.CREATOR_ID]
-        if id_type == pl.Int64 and meta_ids.schema[s.CREATOR_ID] != pl.Int64:
-            bad = meta_ids.filter(pl.col(s.CREATOR_ID).cast(pl.Int64, strict=False).is_null())
-            raise SchemaError(
-                f"creators metadata `creator_id` {bad[s.CREATOR_ID][0]!r} is not an integer, "
-                "but every edge file uses integer creator ids; hint: use the same ids"
-            )
-        creators_meta = creators_meta.with_columns(pl.col(s.CREATOR_ID).cast(id_type))
-        creator_ids = pl.concat([creator_ids, creators_meta.lazy().select(s.CREATOR_ID)])
-    creator_index = (
-        creator_ids.unique()
-        .sort(s.CREATOR_ID)
-        .with_row_index(s.CREATOR)
-        .with_columns(pl.col(s.CREATOR).cast(pl.Int32))
-        .collect()
-    )
-    # Dense ids in sorted order of the original id, then dedupe and sort the edges as one
-    # packed int64 key (creator << 32 | follower): one numpy sort instead of a two-column
-    # polars unique + sort, several times faster and lighter on memory.
-    # the three passes over the raw ids are independent: polars runs them in parallel
-    dense, followers = pl.collect_all(
-        [
-            raw.lazy().select(
-                pl.col(s.CREATOR_ID)
-                .replace_strict(
-                    creator_index[s.CREATOR_ID], creator_index[s.CREATOR], return_dtype=pl.Int32
-                )
-                .alias(s.CREATOR),
-                (pl.col(s.FOLLOWER_ID).rank("dense") - 1).alias(s.FOLLOWER),
-            ),
-            raw.lazy()
-            .select(pl.col(s.FOLLOWER_ID).unique().sort())
-            .with_row_index(s.FOLLOWER)
-            .with_columns(pl.col(s.FOLLOWER).cast(pl.Int32)),
-        ]
-    )
-    del raw  # the original ids are no longer needed: free them before the key exists
-    key = dense[s.CREATOR].to_numpy().astype(np.int64)
-    key <<= 32
-    key |= dense[s.FOLLOWER].to_numpy()
-    del dense
-    key.sort()
-    distinct = np.empty(key.size, dtype=bool)
-    distinct[:1] = True
-    np.not_equal(key[1:], key[:-1], out=distinct[1:])
-    key = key[distinct]
-    del distinct
-    edges = pl.DataFrame(
-        {s.CREATOR: (key >> 32).astype(np.int32), s.FOLLOWER: (key & 0xFFFFFFFF).astype(np.int32)}
-    )
-    del key
-    n_creators = creator_index.height
-    creators = creator_index.with_columns(
-        pl.Series(s.FOLLOWERS, np.bincount(edges[s.CREATOR].to_numpy(), minlength=n_creators))
-    )
-    followers = followers.with_columns(
-        pl.Series(
-            s.FOLLOWING, np.bincount(edges[s.FOLLOWER].to_numpy(), minlength=followers.height)
-        )
-    )
-    if creators_meta is not None:
-        creators = creators.join(creators_meta, on=s.CREATOR_ID, how="left")
-    size = pl.col(s.FOLLOWERS)
-    if "declared_followers" in creators.columns:
-        size = pl.coalesce(pl.col("declared_followers"), size)
-    creators = (
-        creators.with_columns(s.tier_expr(size, tier_thresholds).alias(s.TIER))
-        .select(
-            s.CREATOR,
-            s.CREATOR_ID,
-            s.FOLLOWERS,
-            s.TIER,
-            pl.exclude(s.CREATOR, s.CREATOR_ID, s.FOLLOWERS, s.TIER),
-        )
-        .sort(s.CREATOR)
-    )
-    assert creators.height == n_creators
-    return StoreTables(
-        creators=creators,
-        followers=followers,
-        edges=edges,
-        rejects=empty_rejects(),
-        duplicates=n_rows - edges.height,
-        tier_thresholds=tier_thresholds,
-    )
-
-
-def original_edges(tables: StoreTables) -> pl.DataFrame:
-    """Edges of a store version in original ids."""
-    return (
-        tables.edges.lazy()
-        .join(tables.creators.lazy().select(s.CREATOR, s.CREATOR_ID), on=s.CREATOR)
-        .join(tables.followers.lazy().select(s.FOLLOWER, s.FOLLOWER_ID), on=s.FOLLOWER)
-        .select(s.CREATOR_ID, s.FOLLOWER_ID)
-        .collect()
-    )
-
-
-def _metadata_of(tables: StoreTables) -> pl.DataFrame | None:
-    extra = [c for c in tables.creators.columns if c not in (s.CREATOR, s.FOLLOWERS, s.TIER)]
-    return tables.creators.select(extra) if len(extra) > 1 else None
-
-
-def _merge_metadata(old: pl.DataFrame | None, new: pl.DataFrame | None) -> pl.DataFrame | None:
-    """New values win cell by cell; creators and columns only in `old` are kept."""
-    if old is None or new is None:
-        return new if old is None else old
-    if old.schema[s.CREATOR_ID] != new.schema[s.CREATOR_ID]:
-        old = old.with_columns(pl.col(s.CREATOR_ID).cast(pl.String))
-        new = new.with_columns(pl.col(s.CREATOR_ID).cast(pl.String))
-    merged = old.join(new, on=s.CREATOR_ID, how="full", coalesce=True, suffix="__new")
-    updates = [c for c in new.columns if c != s.CREATOR_ID and c in old.columns]
-    return merged.with_columns(
-        pl.coalesce(pl.col(f"{c}__new"), pl.col(c)).alias(c) for c in updates
-    ).drop([f"{c}__new" for c in updates])

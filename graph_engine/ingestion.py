@@ -1,0 +1,165 @@
+"""Ingest: input files into store tables, and into a new version of a store.
+
+`ingest` reads edge files and creators metadata (`graph_engine.readers`) and builds the
+tables of a store version (`graph_engine.tables`); `ingest_into_store` does that under
+the store's writer lock and commits the result (`graph_engine.store`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from graph_engine import schema as s
+from graph_engine.errors import InputError, RejectedRowsError
+from graph_engine.readers import Direction, EdgeFormat, read_creators, read_edges
+from graph_engine.store import WriteMode, commit
+from graph_engine.tables import (
+    StoreTables,
+    build_tables,
+    count_rejects,
+    merge_metadata,
+    metadata_of,
+    original_edges,
+)
+
+__all__ = ["ingest", "ingest_into_store"]
+
+
+def ingest(
+    sources: Sequence[str | os.PathLike[str]],
+    *,
+    creators: str | os.PathLike[str] | pl.DataFrame | None = None,
+    format: EdgeFormat = "auto",
+    creator_column: str = s.CREATOR_ID,
+    follower_column: str = s.FOLLOWER_ID,
+    direction: Direction = "follower-creator",
+    separator: str | None = None,
+    creators_column: str = s.CREATOR_ID,
+    tier_thresholds: tuple[int, int, int] = s.DEFAULT_TIER_THRESHOLDS,
+    strict: bool = False,
+    base: StoreTables | None = None,
+) -> StoreTables:
+    r"""Read edge files (and creators metadata) into the tables of a new store version.
+
+    Parameters
+    ----------
+    sources
+        Edge files; see `graph_engine.readers.read_edges` for formats.
+    creators
+        Optional creators metadata (a file, or a frame with a `creator_id` column).
+    format, creator_column, follower_column, direction, separator
+        How to read the edge files (see `graph_engine.readers.read_edges`).
+    creators_column
+        The creator id column of the creators file.
+    tier_thresholds
+        Lower bounds (followers) of the micro, macro and mega tiers.
+    base
+        Tables of the live store version to merge into (append mode): its edges, rejects
+        and sources are kept, its metadata is updated column by column by the new file.
+    strict
+        Raise `RejectedRowsError` when any row would be rejected.
+
+    Returns
+    -------
+    StoreTables
+        The tables of the new version (not written anywhere).
+
+    Examples
+    --------
+    >>> import polars as pl, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "e.csv").write_text("creator_id,follower_id\na,x\na,y\nb,y\nb,b\n")
+    >>> t = ingest([d / "e.csv"])
+    >>> t.creators.select("creator_id", "followers").rows()
+    [('a', 2), ('b', 1)]
+    >>> t.rejected
+    {'self_follow': 1}
+    """
+    if not sources:
+        raise InputError("no edge files given; hint: pass one or more edge files")
+    batches = [
+        read_edges(
+            src,
+            format=format,
+            creator_column=creator_column,
+            follower_column=follower_column,
+            direction=direction,
+            separator=separator,
+        )
+        for src in sources
+    ]
+    rejects = pl.concat([b.rejects for b in batches])
+    if strict and rejects.height:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(count_rejects(rejects).items()))
+        ex = rejects.row(0, named=True)
+        raise RejectedRowsError(
+            f"--strict: {rejects.height} rows rejected ({counts}); first: `{ex['source']}` "
+            f"line {ex['line']}, reason {ex[s.REASON]}, value "
+            f"{ex['raw'] or (ex[s.CREATOR_ID], ex[s.FOLLOWER_ID])!r}; hint: fix the input or "
+            "drop --strict to quarantine them in rejects.parquet"
+        )
+    meta = None
+    if creators is not None:
+        meta = (
+            creators
+            if isinstance(creators, pl.DataFrame)
+            else read_creators(creators, creator_column=creators_column)
+        )
+    edges = [b.edges for b in batches]
+    sources_info = [b.source.to_dict() for b in batches]
+    del batches
+    if base is not None:
+        edges.insert(0, original_edges(base))
+        rejects = pl.concat([base.rejects, rejects])
+        sources_info = base.sources + sources_info
+        meta = merge_metadata(metadata_of(base), meta)
+    tables = build_tables(edges, meta, tier_thresholds=tier_thresholds)
+    if tables.edges.height == 0:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(count_rejects(rejects).items())) or "none"
+        raise InputError(
+            f"no valid edges in {', '.join(f'`{x}`' for x in sources)} (rejected: {counts}); "
+            "hint: check the column names, the format and the edge direction"
+        )
+    return replace(
+        tables,
+        rejects=rejects,
+        sources=sources_info,
+        duplicates=tables.duplicates + (base.duplicates if base else 0),
+    )
+
+
+def ingest_into_store(
+    sources: Sequence[str | os.PathLike[str]],
+    store: str | os.PathLike[str],
+    *,
+    mode: WriteMode = "create",
+    keep: int | None = None,
+    **options: Any,
+) -> Path:
+    """Ingest the sources and commit them as a new version of `store`.
+
+    Parameters
+    ----------
+    sources
+        Edge files (see `graph_engine.readers.read_edges`).
+    store
+        The store directory.
+    mode
+        ``"create"``, ``"append"`` (merge into the live version) or ``"replace"``.
+    keep
+        Prune older versions so that at most this many remain.
+    **options
+        Keyword arguments of `ingest` (creators, format, columns, tiers, strict).
+
+    Returns
+    -------
+    Path
+        The new version directory.
+    """
+    return commit(store, lambda base: ingest(sources, base=base, **options), mode=mode, keep=keep)
