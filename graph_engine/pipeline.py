@@ -31,7 +31,7 @@ from graph_engine.reports import (
     write_frames,
 )
 from graph_engine.selection import Selection, select_creators
-from graph_engine.store import ingest_into_store
+from graph_engine.ingestion import ingest_into_store
 
 Progress = Callable[[str], None]
 

@@ -757,7 +757,7 @@ def select_creators(
     Examples
     --------
     >>> import polars as pl
-    >>> from graph_engine.ingest import build_tables
+    >>> from graph_engine.tables import build_tables
     >>> edges = pl.DataFrame({"creator_id": ["a", "a", "a", "b", "b", "c"],
     ...                       "follower_id": [1, 2, 3, 3, 4, 5]})
     >>> g = AudienceGraph.from_tables(build_tables([edges]))
