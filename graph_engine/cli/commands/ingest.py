@@ -18,6 +18,8 @@ from graph_engine.store import WriteMode, write_store
 
 __all__ = ["ingest_command", "parse_tiers", "register"]
 
+_DEFAULT_TIERS = ",".join(map(str, default_of(ingest, "tier_thresholds")))
+
 
 def parse_tiers(text: str) -> tuple[int, int, int]:
     """Parse ``'1000,100000,1000000'`` into the lower bounds of micro, macro and mega.
@@ -73,7 +75,7 @@ def ingest_command(
     ] = default_of(ingest, "creators_column"),
     tiers: Annotated[
         str, typer.Option(help="Lower bounds of micro, macro, mega tiers (followers).")
-    ] = ",".join(str(t) for t in default_of(ingest, "tier_thresholds")),
+    ] = _DEFAULT_TIERS,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on any rejected row.")] = (
         default_of(ingest, "strict")
     ),
