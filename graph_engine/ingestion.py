@@ -140,6 +140,7 @@ def ingest_into_store(
     *,
     mode: WriteMode = "create",
     keep: int | None = None,
+    wait: float = 0.0,
     **options: Any,
 ) -> Path:
     """Ingest the sources and commit them as a new version of `store`.
@@ -154,6 +155,8 @@ def ingest_into_store(
         ``"create"``, ``"append"`` (merge into the live version) or ``"replace"``.
     keep
         Prune older versions so that at most this many remain.
+    wait
+        Seconds to wait for another writer to finish before failing.
     **options
         Keyword arguments of `ingest` (creators, format, columns, tiers, strict).
 
@@ -162,4 +165,6 @@ def ingest_into_store(
     Path
         The new version directory.
     """
-    return commit(store, lambda base: ingest(sources, base=base, **options), mode=mode, keep=keep)
+    return commit(
+        store, lambda base: ingest(sources, base=base, **options), mode=mode, keep=keep, wait=wait
+    )

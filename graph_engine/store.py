@@ -13,7 +13,6 @@ error at any point leaves the previous version live and unchanged.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -61,6 +60,7 @@ def write_store(
     *,
     mode: WriteMode = "create",
     keep: int | None = None,
+    wait: float = 0.0,
 ) -> Path:
     """Commit `tables` as a new version of `store` and make it live.
 
@@ -76,13 +76,15 @@ def write_store(
         ``ingest(..., base=read_tables(store))``, or use `graph_engine.ingest_into_store`).
     keep
         Prune older versions so that at most this many remain (the live one included).
+    wait
+        Seconds to wait for another writer to finish (like SQLite's busy timeout).
 
     Returns
     -------
     Path
         The new version directory.
     """
-    return commit(store, lambda _: tables, mode=mode, keep=keep)
+    return commit(store, lambda _: tables, mode=mode, keep=keep, wait=wait)
 
 
 def commit(
@@ -91,6 +93,7 @@ def commit(
     *,
     mode: WriteMode = "create",
     keep: int | None = None,
+    wait: float = 0.0,
 ) -> Path:
     """Build a new version under the writer lock and make it live.
 
@@ -106,6 +109,8 @@ def commit(
         ``"create"``, ``"append"`` or ``"replace"`` (see `write_store`).
     keep
         Prune older versions so that at most this many remain.
+    wait
+        Seconds to wait for another writer to finish before failing.
 
     Returns
     -------
@@ -119,7 +124,7 @@ def commit(
     a clear error instead of interleaving.
     """
     root = _prepare(store)
-    with _lock(root):
+    with _lock(root, wait):
         _check_mode(root, mode)  # fail before reading any input
         base = read_tables(root) if mode == "append" else None
         return _commit(build(base), root, mode=mode, keep=keep)
@@ -439,18 +444,22 @@ def _remove_temporaries(root: Path) -> None:
 
 
 @contextlib.contextmanager
-def _lock(root: Path) -> Iterator[None]:
-    with (root / ".lock").open("a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise StoreError(
-                f"store `{root}` is being written by another process; hint: wait for it"
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def _lock(root: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the store's writer lock (a portable file lock), waiting up to `wait` seconds."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(root / ".lock", timeout=wait)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise StoreError(
+            f"store `{root}` is being written by another process; hint: wait for it"
+            + (" or pass a larger --wait" if wait else " (--wait SECONDS waits for it)")
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _write_small(path: Path, text: str) -> None:

@@ -179,3 +179,27 @@ def test_crashed_writes_leave_no_temporary_after_the_next_write_but_user_files_s
     (store / ".tmp-notes.txt").write_text("the user's own file")
     ingest_into_store([edges_v2], store, mode="replace")
     assert sorted(p.name for p in store.glob(".*tmp*")) == [".tmp-notes.txt"]
+
+
+def test_a_second_writer_waits_for_the_first_with_wait(tmp_path, edges_v1, edges_v2):
+    import threading
+
+    from graph_engine.store import _lock
+
+    store = tmp_path / "s"
+    ingest_into_store([edges_v1], store)
+    held = threading.Event()
+
+    def hold() -> None:
+        with _lock(store):
+            held.set()
+            threading.Event().wait(0.5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    with pytest.raises(StoreError, match="being written by another process"):
+        ingest_into_store([edges_v2], store, mode="append")
+    ingest_into_store([edges_v2], store, mode="append", wait=10)  # waits, then commits
+    holder.join()
+    assert current_version(store) == "v000002"

@@ -82,6 +82,9 @@ def ingest_command(
     keep: Annotated[
         int | None, typer.Option(help="Keep at most N versions (prune older ones).")
     ] = default_of(write_store, "keep"),
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for another writer of the store to finish.")
+    ] = default_of(write_store, "wait"),
     format: FormatOpt = "table",
 ) -> None:
     """Read edge files into a store: validate, dedupe, quarantine bad rows, commit atomically."""
@@ -91,6 +94,7 @@ def ingest_command(
             store,
             mode=mode,
             keep=keep,
+            wait=wait,
             creators=creators,
             format=input_format,
             creator_column=creator_column,
