@@ -90,12 +90,3 @@ def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
         "degrees": degrees,
         "sources": sources,
     }
-
-
-# TRANSITIONAL (pipeline imports these from here until it moves to outputs/plots)
-from graph_engine.outputs import to_jsonable, write_frames  # noqa: E402, F401
-from graph_engine.plots import (  # noqa: E402, F401
-    plot_community_sizes,
-    plot_overlap_matrix,
-    plot_reach_curve,
-)

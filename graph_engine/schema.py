@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final, Literal
 
 import polars as pl
+
+from graph_engine.errors import ParameterError
+
+__all__ = [
+    "CREATOR",
+    "CREATOR_ID",
+    "CREATOR_METADATA",
+    "DEFAULT_PRICE_BY_TIER",
+    "DEFAULT_TIER_THRESHOLDS",
+    "FOLLOWER",
+    "FOLLOWERS",
+    "FOLLOWER_ID",
+    "FOLLOWING",
+    "FORMAT_VERSION",
+    "REASON",
+    "RESERVED_CREATOR_COLUMNS",
+    "TIER",
+    "TIERS",
+    "Tier",
+    "check_tier_thresholds",
+    "tier_expr",
+]
 
 FORMAT_VERSION: Final = 1
 
@@ -46,8 +69,49 @@ DEFAULT_PRICE_BY_TIER: Final[dict[str, float]] = {
 }
 
 
+def check_tier_thresholds(thresholds: Sequence[object]) -> tuple[int, int, int]:
+    """Check tier thresholds: three increasing positive integers (micro, macro, mega).
+
+    Parameters
+    ----------
+    thresholds
+        Lower bounds (followers) of the micro, macro and mega tiers.
+
+    Returns
+    -------
+    tuple of int
+        The thresholds, as a tuple.
+
+    Raises
+    ------
+    ParameterError
+        When they are not three integers with ``0 < micro < macro < mega``.
+    """
+    values = tuple(thresholds)
+    ints = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    if len(values) != 3 or not ints or not 0 < values[0] < values[1] < values[2]:  # type: ignore[operator]
+        raise ParameterError(
+            f"tier thresholds must be three increasing follower counts (lower bounds of "
+            f"micro, macro and mega), got {list(values)!r}; hint: 1000,100000,1000000"
+        )
+    return values[0], values[1], values[2]  # type: ignore[return-value]
+
+
 def tier_expr(followers: pl.Expr, thresholds: tuple[int, int, int]) -> pl.Expr:
-    """Polars expression mapping a follower count to its tier name."""
+    """Map a follower count to its tier name (a polars expression).
+
+    Parameters
+    ----------
+    followers
+        An expression giving follower counts.
+    thresholds
+        Lower bounds of micro, macro and mega.
+
+    Returns
+    -------
+    polars.Expr
+        The tier name.
+    """
     micro, macro, mega = thresholds
     return (
         pl.when(followers >= mega)

@@ -104,6 +104,7 @@ def build_tables(
     passed as `edge_frames` is emptied, so that the caller's references do not keep the
     raw id columns alive through the sort (they are the largest thing in memory).
     """
+    tier_thresholds = s.check_tier_thresholds(tier_thresholds)
     frames = _unify_ids([f.select(s.CREATOR_ID, s.FOLLOWER_ID) for f in edge_frames], s.CREATOR_ID)
     frames = _unify_ids(frames, s.FOLLOWER_ID)
     if isinstance(edge_frames, list):

@@ -138,16 +138,91 @@ def test_cli_run(job_dir):
     assert bad.exit_code == 1 and "unknown key `output.plot`" in bad.stderr
 
 
-def test_readme_job_reference_lists_every_key():
+def test_readme_job_reference_is_the_typed_job():
     import re
     import tomllib
 
-    from graph_engine.pipeline import JOB_SCHEMA
+    from graph_engine.job import Job
 
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"Every key, with its default:\n\n```toml\n(.*?)```", readme, re.S)
     assert block, "README lacks the job file reference"
     documented = tomllib.loads(block.group(1))
-    assert set(documented) == set(JOB_SCHEMA)
-    for section, keys in JOB_SCHEMA.items():
-        assert set(documented[section]) == set(keys), section
+    defaults = Job()
+    sections = {name for name, f in Job.model_fields.items() if name in documented}
+    assert (
+        set(documented)
+        == sections
+        == {"input", "creators", "overlap", "communities", "selection", "output"}
+    )
+    for section, keys in documented.items():
+        model = getattr(defaults, section)
+        assert set(keys) == set(type(model).model_fields), section
+        for key, value in keys.items():
+            default = getattr(model, key)
+            if default not in (None, [], {}):  # shown with its default
+                assert value == default, f"{section}.{key}"
+            elif default is None and value in ("", 0):
+                continue  # the README's convention: "" or 0 marks an optional key
+            type(model).model_validate({key: value})  # an example that parses
+
+
+BAD_JOBS = [
+    ("[selection]\ncount = 5\n[selektion]\nx = 1\n", "unknown section"),
+    ("[selection]\ncont = 5\n", "`selection.cont`"),
+    ('[selection]\ncount = "five"\n', "`selection.count` must be int"),
+    ("[selection]\ncount = 0\n", "`selection.count`"),
+    ("[selection]\ncount = true\n", "`selection.count`"),
+    ("[selection]\nbudget = -1\n", "`selection.budget`"),
+    ("[selection]\nbudget = nan\n", "`selection.budget` must be a finite number"),
+    ("[selection]\nbudget = inf\n", "`selection.budget` must be a finite number"),
+    ("[selection]\ntarget_reach = 1.5\n", "`selection.target_reach`"),
+    ("[selection]\ntarget_reach = 0.5\ncount = 3\n", "cannot be combined"),
+    ('[selection]\ncount = 3\nmethod = "exactly"\n', "`selection.method` must be one of"),
+    ('[selection]\ncount = 3\nminimize = "price"\n', "`selection.minimize`"),
+    ("[selection]\ncount = 3\ntime_limit = -1\n", "`selection.time_limit`"),
+    ("[selection]\ncount = 3\ntime_limit = nan\n", "`selection.time_limit`"),
+    ('[selection]\ncount = 3\nprice = { nano = "cheap" }\n', "`selection.price.nano`"),
+    ("[selection]\ncount = 3\nprice = { giga = 5 }\n", "`selection.price.giga`"),
+    ("[selection]\ncount = 3\nprice = { nano = -5 }\n", "`selection.price.nano`"),
+    ("[selection]\ncount = 3\nposts = 0\n", "`selection.posts`"),
+    ("[selection]\ncount = 3\noverhead = -1\n", "`selection.overhead`"),
+    ("[selection]\ncount = 3\nmax_per_community = 0\n", "`selection.max_per_community`"),
+    ("[selection]\ncount = 3\nmax_following = -1\n", "`selection.max_following`"),
+    ('[selection]\ncount = 3\n[communities]\nmethod = "leidn"\n', "`communities.method`"),
+    ('[selection]\ncount = 3\n[communities]\nweight = "cosine"\n', "`communities.weight`"),
+    ("[selection]\ncount = 3\n[communities]\nresolution = 0\n", "`communities.resolution`"),
+    ("[selection]\ncount = 3\n[communities]\nresolution = nan\n", "`communities.resolution`"),
+    ("[selection]\ncount = 3\n[communities]\nmin_weight = -0.1\n", "`communities.min_weight`"),
+    ("[selection]\ncount = 3\n[communities]\nseed = 1.5\n", "`communities.seed`"),
+    ("[selection]\ncount = 3\n[overlap]\nmin_jaccard = 2\n", "`overlap.min_jaccard`"),
+    ("[selection]\ncount = 3\n[overlap]\nmin_shared = 0\n", "`overlap.min_shared`"),
+    ('[selection]\ncount = 3\n[overlap]\nby = "cosine"\n', "`overlap.by`"),
+    ("[selection]\ncount = 3\n[overlap]\ntop_k = -2\n", "`overlap.top_k`"),
+    ("[selection]\ncount = 3\n[output]\nmatrix_creators = 0\n", "`output.matrix_creators`"),
+    ("[selection]\ncount = 3\n[output]\nplots = 1\n", "`output.plots` must be bool"),
+    ('[selection]\ncount = 3\n[creators]\ntiers = ["giga"]\n', "`creators.tiers.0`"),
+    ("[selection]\ncount = 3\n[creators]\nmin_followers = -1\n", "`creators.min_followers`"),
+    ("[selection]\ncount = 3\n[creators]\nids = [1.5]\n", "`creators.ids"),
+    ('[selection]\ncount = 3\n[input]\ntiers = ["a", "b", "c"]\n', "`input.tiers.0`"),
+    ("[selection]\ncount = 3\n[input]\ntiers = [5, 2, 1]\n", "`input.tiers`"),
+    ("[selection]\ncount = 3\n[input]\ntiers = [1000, 100000]\n", "`input.tiers`"),
+    ('[selection]\ncount = 3\n[input]\nformat = "xlsx"\n', "`input.format`"),
+    ('[selection]\ncount = 3\n[input]\ndirection = "both"\n', "`input.direction`"),
+    ("[selection]\ncount = 3\n[input]\nstrict = 1\n", "`input.strict` must be bool"),
+    ("[selection]\ncount = 3\noverlap = 5\n", "unknown key `selection.overlap`"),
+    ("[selection]\ncount = 3\n[output]\ndir = 5\n", "`output.dir` must be str"),
+]
+
+
+@pytest.mark.parametrize(("extra", "fragment"), BAD_JOBS)
+def test_bad_job_fails_before_any_stage_runs(job_dir, extra, fragment):
+    job = job_dir / "bad.toml"
+    out = job_dir / "bad-out"
+    head, inside, keys = extra.partition("[input]\n")  # [input] keys go into BASE's table
+    job.write_text(BASE + keys + head if inside else BASE + extra)
+    result = CliRunner().invoke(app, ["run", str(job), "--output-dir", str(out)])
+    assert result.exit_code == 1, result.output
+    assert fragment in result.stderr, result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()  # validation happens before anything is written

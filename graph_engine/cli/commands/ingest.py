@@ -14,6 +14,7 @@ from graph_engine.errors import ParameterError
 from graph_engine.ingestion import ingest, ingest_into_store
 from graph_engine.readers import Direction, EdgeFormat
 from graph_engine.reports import summarize_store
+from graph_engine.schema import check_tier_thresholds
 from graph_engine.store import WriteMode, write_store
 
 __all__ = ["ingest_command", "parse_tiers", "register"]
@@ -35,15 +36,16 @@ def parse_tiers(text: str) -> tuple[int, int, int]:
         The three thresholds.
     """
     try:
-        values = tuple(int(v.replace("_", "")) for v in text.split(","))
+        values: list[object] = [int(v.replace("_", "")) for v in text.split(",")]
     except ValueError:
-        values = ()
-    if len(values) != 3 or not 0 < values[0] < values[1] < values[2]:
+        values = [text]
+    try:
+        return check_tier_thresholds(values)
+    except ParameterError:
         raise ParameterError(
             f"`--tiers` must be three increasing follower counts (micro,macro,mega lower "
             f"bounds), got {text!r}; hint: --tiers 1000,100000,1000000"
-        )
-    return values[0], values[1], values[2]
+        ) from None
 
 
 def ingest_command(

@@ -43,7 +43,7 @@ def run(
         typer.echo(f"communities: {c['n_communities']} (modularity {c['modularity']:.3f})")
     if "overlap" in result.summary:
         typer.echo(f"overlap: {result.summary['overlap']['pairs']:,} creator pairs share followers")
-    echo(f"outputs: {spec['output']['dir']}")
+    echo(f"outputs: {spec.out_dir}")
     for name, path in result.summary["outputs"].items():
         echo(f"  {name:22s} {path}")
 
