@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from graph_engine import InputError, ParameterError
-from graph_engine.cli.app import app
 from graph_engine._hashing import file_sha256
+from graph_engine.cli.app import app
 from graph_engine.pipeline import read_job, run_job
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 
 from graph_engine import ParameterError
 from graph_engine.graph import AudienceGraph
-from graph_engine.tables import build_tables
 from graph_engine.selection import _exact_groups, compress, select_creators
+from graph_engine.tables import build_tables
 
 from .conftest import audiences
 
