@@ -764,7 +764,7 @@ def _ingest_100m(_: Any) -> dict[str, Any]:
 
 def _overlap_top50(graph: Any) -> dict[str, Any]:
     from graph_engine.overlap import empty_pairs, overlap_blocks
-    from graph_engine.reports import write_frames
+    from graph_engine.outputs import write_frames
 
     n = write_frames(
         overlap_blocks(graph, top_k=50), DATA / "gen-100m-top50.parquet", empty=empty_pairs(graph)

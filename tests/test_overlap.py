@@ -18,7 +18,7 @@ from graph_engine.overlap import (
     overlap_blocks,
     similar_creators,
 )
-from graph_engine.reports import write_frames
+from graph_engine.outputs import write_frames
 
 from .conftest import ZOO, audiences, graph_from_edges
 
