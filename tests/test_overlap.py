@@ -12,13 +12,13 @@ from hypothesis import given, settings
 
 from graph_engine import ParameterError, UnknownCreatorError, ingest
 from graph_engine.graph import AudienceGraph
+from graph_engine.outputs import write_frames
 from graph_engine.overlap import (
     audience_report,
     compute_overlap,
     overlap_blocks,
     similar_creators,
 )
-from graph_engine.outputs import write_frames
 
 from .conftest import ZOO, audiences, graph_from_edges
 
