@@ -451,7 +451,7 @@ def _by_hand(
         import numpy as np
 
         from graph_engine.overlap import audience_report
-        from graph_engine.selection import _costs
+        from graph_engine.selection import creator_costs as _costs
 
         if how == "top":
             order = np.argsort(-graph.degrees, kind="stable")
@@ -763,8 +763,8 @@ def _ingest_100m(_: Any) -> dict[str, Any]:
 
 
 def _overlap_top50(graph: Any) -> dict[str, Any]:
-    from graph_engine.overlap import empty_pairs, overlap_blocks
     from graph_engine.outputs import write_frames
+    from graph_engine.overlap import empty_pairs, overlap_blocks
 
     n = write_frames(
         overlap_blocks(graph, top_k=50), DATA / "gen-100m-top50.parquet", empty=empty_pairs(graph)

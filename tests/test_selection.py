@@ -11,7 +11,20 @@ from hypothesis import given, settings
 
 from graph_engine import ParameterError
 from graph_engine.graph import AudienceGraph
-from graph_engine.selection import _exact_groups, compress, select_creators
+from graph_engine.selection import (
+    Constraints,
+    Problem,
+    SolveMethod,
+    compress,
+    lagrangian_bound,
+    proven,
+    rows_of,
+    select_creators,
+    tighten,
+)
+from graph_engine.selection.bounds import GAP_RTOL, proven_cheapest
+from graph_engine.selection.constraints import BUDGET_RTOL, SPEND_FLOOR, TARGET_ATOL
+from graph_engine.selection.problem import _exact_groups
 from graph_engine.tables import build_tables
 
 from .conftest import audiences
@@ -259,7 +272,7 @@ def test_community_membership_matches_integer_ids():
 def test_lagrangian_bound_never_drops_below_the_optimum(
     inst, k, budget, use_budget, cap, labels, must
 ):
-    from graph_engine.selection import Problem, _rows_of, lagrangian_bound
+    _rows_of = rows_of
 
     aud, costs, g = setup(inst)
     must = [m for m in must if m in aud]
@@ -321,7 +334,7 @@ def test_auto_on_a_problem_too_big_to_solve_refines_a_valid_bound(inst, k):
 
     aud, costs, g = setup(inst)
     opt = best(aud, costs, count=k)
-    with mock.patch("graph_engine.selection.AUTO_EXACT_CREATORS", 0):
+    with mock.patch("graph_engine.selection.select.AUTO_EXACT_CREATORS", 0):
         sel = select_creators(g, count=k, method="auto")
     assert "exact" not in sel.method
     assert (
@@ -343,3 +356,285 @@ def test_an_unmet_target_is_reported_not_called_optimal():
         assert not sel.optimal
         assert "the target of 100.0% cannot be met" in sel.summary()
         assert "cheapest" not in sel.summary()
+
+
+# -- the optimality rule --------------------------------------------------------------------
+
+
+def test_proven_floors_integral_bounds_only():
+    # fractional weights: only float noise separates a proven reach from its bound
+    assert proven(7.0, 7.0, integral=False)
+    assert proven(7.0, 7.0 + 0.5 * GAP_RTOL * 7, integral=False)
+    assert not proven(7.0, 7.0 + 2 * GAP_RTOL * 7, integral=False)
+    assert not proven(7.0, 7.5, integral=False)
+    # integer weights: the optimum is an integer, so a bound below reach + 1 proves it
+    assert proven(7.0, 7.5, integral=True)
+    assert proven(7.0, 7.999999, integral=True)
+    assert not proven(7.0, 8.0, integral=True)
+    assert not proven(7.0, 8.0 - 1e-12, integral=True)  # 8 up to float noise: still 8
+    assert proven(999_999.0, 999_999.9, integral=True)
+    assert tighten(7.6, integral=True) == 7.0 and tighten(7.6, integral=False) == 7.6
+    assert tighten(8.0 - 1e-12, integral=True) == 8.0
+    assert tighten(math.inf, integral=True) == math.inf
+    # a cover: proven cheapest when its cost is at its lower bound, up to float noise
+    assert proven_cheapest(34.0, 34.0) and proven_cheapest(34.0 + 1e-12, 34.0)
+    assert not proven_cheapest(35.0, 34.0)
+    assert proven_cheapest(3.0, math.inf)  # an unreachable target: reported unmet elsewhere
+
+
+def test_proven_never_loosens_the_old_rule():
+    rng = np.random.default_rng(3)
+    for _ in range(2000):
+        reach = float(rng.integers(0, 1_000_000))
+        bound = reach + float(rng.choice([0.0, 1e-12, 1e-7, 0.3, 0.999, 1.0, 2.5]))
+        if bound - reach <= 1e-9 * max(1.0, bound):  # the old test after greedy and exact
+            assert proven(reach, bound, integral=True)
+            assert proven(reach, bound, integral=False)
+        if proven(reach, bound, integral=False):  # fractional: never looser than before
+            assert bound - reach <= 1e-6 * max(1.0, bound)
+        assert tighten(bound, integral=True) >= reach
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    inst=instances,
+    k=st.integers(1, 4),
+    budget=st.integers(1, 25),
+    use_budget=st.booleans(),
+)
+def test_a_floored_bound_stays_above_the_optimum(inst, k, budget, use_budget):
+    from unittest import mock
+
+    aud, costs, g = setup(inst)
+    count, spend = (None, float(budget)) if use_budget else (k, None)
+    opt = best(aud, costs, count=count, budget=spend)
+    for method in ("greedy", "auto"):
+        with mock.patch("graph_engine.selection.select.AUTO_EXACT_CREATORS", 0):
+            sel = select_creators(g, count=count, budget=spend, method=method)
+        assert float(sel.upper_bound).is_integer()  # unweighted: floored
+        assert sel.reach <= opt <= sel.upper_bound
+        if sel.optimal:
+            assert sel.reach == opt
+    # the Lagrangian bound itself, floored
+    ids = g.creator_ids().to_list()
+    rows = np.arange(g.n_creators)
+    p = Problem(
+        rows,
+        np.array([costs[c] for c in ids]),
+        *rows_of(g, rows),
+        np.ones(g.n_followers),
+        np.full(len(ids), -1),
+        np.zeros(0, dtype=np.int64),
+    )
+    greedy = select_creators(g, count=count, budget=spend, method="greedy")
+    covered = p.covered([ids.index(c) for c in greedy.picks["creator_id"].to_list()])
+    bound = lagrangian_bound(
+        p, covered, count=count, budget=spend, cap=None, lower=greedy.reach, seconds=2.0
+    )
+    assert tighten(bound, integral=True) >= opt
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    inst=instances,
+    k=st.integers(1, 3),
+    weights=st.lists(st.floats(0.0, 3.0), min_size=31, max_size=31),
+)
+def test_fractional_weights_are_not_floored(inst, k, weights):
+    import dataclasses
+    from unittest import mock
+
+    _, _, g = setup(inst)
+    w = np.array(weights[: g.n_followers])
+    g = dataclasses.replace(g, followers=g.followers.with_columns(w=pl.Series(w)))
+    audience = [set(g.indices[g.indptr[j] : g.indptr[j + 1]].tolist()) for j in range(g.n_creators)]
+    opt = max(
+        sum(w[f] for f in set().union(*(audience[j] for j in combo)))
+        for r in range(1, min(k, g.n_creators) + 1)
+        for combo in itertools.combinations(range(g.n_creators), r)
+    )
+    for method in ("greedy", "auto", "exact"):
+        with mock.patch("graph_engine.selection.select.AUTO_EXACT_CREATORS", 0):
+            sel = select_creators(g, count=k, weight="w", method=method)
+        assert sel.upper_bound >= opt - 1e-9
+        if sel.optimal and method != "exact":  # proven by a bound: within float noise
+            assert sel.upper_bound - sel.reach <= GAP_RTOL * max(1.0, sel.upper_bound)
+        if sel.optimal:
+            assert sel.reach == pytest.approx(opt, rel=1e-9, abs=1e-9)
+
+
+# -- constraints ----------------------------------------------------------------------------
+
+
+def test_constraints_validate_with_the_public_messages():
+    with pytest.raises(ParameterError, match="give `count`, `budget` or `target_reach`"):
+        Constraints()
+    with pytest.raises(ParameterError, match="`count` must be at least 1, got 0"):
+        Constraints(count=0)
+    with pytest.raises(ParameterError, match="`budget` must be positive, got 0"):
+        Constraints(budget=0.0)
+    with pytest.raises(ParameterError, match="cannot be combined with `count` or `budget`"):
+        Constraints(count=2, target=5.0)
+    with pytest.raises(ParameterError, match="`max_per_community` must be at least 1"):
+        Constraints(count=2, cap=0)
+    with pytest.raises(ParameterError, match="must be at least 0"):
+        Constraints(target=-1.0)
+    assert Constraints(target=0.0).meets_target(0.0)  # an audience of weight 0: met at once
+    limits = Constraints(count=3)
+    with pytest.raises(AttributeError):
+        limits.count = 4  # type: ignore[misc]
+    # the same messages from the public call, checked before any data is read
+    g = make_graph([("a", 1), ("b", 2)])
+    for kwargs, message in [
+        ({"count": 0}, "`count` must be at least 1, got 0"),
+        ({"budget": -1}, "`budget` must be positive, got -1"),
+        ({"target_reach": 1.5}, r"`target_reach` is a share in \(0, 1\], got 1.5"),
+        ({"count": 1, "target_reach": 0.5}, "cannot be combined"),
+        ({"count": 1, "max_per_community": 0}, "`max_per_community` must be at least 1, got 0"),
+        ({"count": 1, "posts": 0}, "`posts` must be at least 1"),
+    ]:
+        with pytest.raises(ParameterError, match=message):
+            select_creators(g, **kwargs)
+
+
+def test_constraints_of_a_request():
+    def of(**kwargs):
+        base = {"count": None, "budget": None, "target": None, "minimize": "cost", "cap": None}
+        return Constraints.of(**(base | kwargs))
+
+    assert not of(count=3).by_cost  # a count: greedy by gain
+    assert of(budget=10.0).by_cost and of(count=3, budget=10.0).by_cost  # gain per cost
+    assert of(target=5.0).by_cost and not of(target=5.0, minimize="count").by_cost
+    assert of(target=5.0).is_cover and not of(count=3).is_cover
+    limits = of(budget=10.0, cap=2)
+    assert limits.fits(10.0 * (1 + BUDGET_RTOL / 2)) and not limits.fits(10.0 + 1e-6)
+    assert of(count=3).fits(1e300)
+    assert of(target=5.0).meets_target(5.0 - TARGET_ATOL / 2)
+    assert not of(target=5.0).meets_target(5.0 - 2 * TARGET_ATOL)
+    at = of(target=5.0).at_spend(0.0)
+    assert at.budget == SPEND_FLOOR and at.count is None and at.target is None
+
+
+# -- the method, as typed fields and as the old label ---------------------------------------
+
+
+def old_label(optimiser, best_single, lagrangian, status):
+    """The label exactly as select_creators built it before SolveMethod."""
+    used = optimiser
+    if best_single:
+        used = used + "+best-single"
+    if lagrangian:
+        used = used + "+lagrangian-bound"
+    if status is not None:
+        used = f"{used}+exact ({status})"
+    return used
+
+
+def test_solve_method_text_is_the_old_label():
+    for optimiser, single, lagrangian, status in itertools.product(
+        ["greedy", "plain-greedy"],
+        [False, True],
+        [False, True],
+        [None, "Optimal", "Time limit reached"],
+    ):
+        solve = SolveMethod(
+            optimiser,
+            best_single=single,
+            bound="lagrangian" if lagrangian else "greedy",
+            solver=None if status is None else "highs",
+            status=status,
+        )
+        assert solve.text == str(solve) == old_label(optimiser, single, lagrangian, status)
+
+
+LABELLED_RUNS = [
+    # (edges, costs, constraints, method, label the old code gave for the same run)
+    ([(0, 107), (1, 101), (1, 108), (2, 106)], [3, 3, 2, 5], {"count": 2}, "greedy", "greedy"),
+    (
+        [(0, 107), (1, 101), (1, 108), (2, 106)],
+        [3, 3, 2, 5],
+        {"count": 2},
+        "plain-greedy",
+        "plain-greedy",
+    ),
+    (
+        [(0, 111), (1, 110), (3, 106), (4, 110), (4, 111)],
+        [4, 2, 2, 4, 4],
+        {"budget": 5},
+        "greedy",
+        "greedy+best-single",
+    ),
+    (
+        [(1, 104), (2, 102), (2, 104), (2, 108), (4, 110)],
+        [1, 1, 2, 2, 4],
+        {"budget": 5},
+        "auto-no-exact",
+        "greedy+lagrangian-bound",
+    ),
+    (
+        [(0, 100), (0, 106), (0, 110), (1, 100), (1, 107)],
+        [5, 1, 3, 3, 5],
+        {"budget": 5},
+        "auto-no-exact",
+        "greedy+best-single+lagrangian-bound",
+    ),
+    (
+        [(0, 105), (1, 103), (3, 102), (3, 108), (4, 108)],
+        [2, 1, 2, 5, 5],
+        {"budget": 6},
+        "exact",
+        "greedy+exact (Optimal)",
+    ),
+    (
+        [(0, 107), (0, 109), (1, 100), (1, 104), (1, 106), (3, 112)],
+        [2, 4, 4, 4, 4],
+        {"budget": 5},
+        "auto",
+        "greedy+best-single+exact (Optimal)",
+    ),
+    (
+        [(2, 102), (2, 103), (3, 104), (3, 105), (4, 111)],
+        [5, 4, 2, 5, 1],
+        {"budget": 6},
+        "auto",
+        "greedy+lagrangian-bound+exact (Optimal)",
+    ),
+    (
+        [(0, 101), (1, 102), (3, 108), (4, 101), (4, 107), (4, 110)],
+        [1, 2, 5, 4, 4],
+        {"budget": 6},
+        "auto",
+        "greedy+best-single+lagrangian-bound+exact (Optimal)",
+    ),
+    (
+        [(0, 101), (1, 102), (3, 108), (4, 101), (4, 107), (4, 110)],
+        [1, 2, 5, 4, 4],
+        {"target_reach": 0.8},
+        "exact",
+        "greedy+exact (Optimal)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edges", "costs", "limits", "method", "label"), LABELLED_RUNS)
+def test_method_label_is_unchanged(edges, costs, limits, method, label):
+    import contextlib
+    from unittest import mock
+
+    _, _, g = setup({"edges": edges, "costs": [*costs, *[1] * (8 - len(costs))]})
+    no_exact = method == "auto-no-exact"
+    with (
+        mock.patch("graph_engine.selection.select.AUTO_EXACT_CREATORS", 0)
+        if no_exact
+        else contextlib.nullcontext()
+    ):
+        sel = select_creators(g, method="auto" if no_exact else method, **limits)
+    assert sel.method == label
+    out = sel.to_dict()
+    assert out["method"] == label and out["optimal"] == sel.optimal
+    assert SolveMethod(**out["solve"]) == sel.solve and sel.solve.text == label
+    assert out["solve"]["proven"] == sel.optimal
+    assert (out["solve"]["solver"] == "highs") == ("exact" in label)
+    assert (out["solve"]["bound"] == "lagrangian") == ("lagrangian" in label)
+    assert out["solve"]["best_single"] == ("best-single" in label)
+    assert label in sel.summary()

@@ -1,0 +1,208 @@
+"""Exact: an integer program (HiGHS) on the compressed problem, warm-started from greedy.
+
+``x_j`` in {0, 1} per creator, ``0 <= y_e <= 1`` per element, ``y_e <= sum_{j covers e}
+x_j``. Reach modes maximise ``sum w_e y_e``; a cover minimises cost (or count) subject to
+``sum w_e y_e >= target``. `highspy` is imported when a program is solved, not before.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from graph_engine.selection.bounds import GAP_RTOL
+from graph_engine.selection.constraints import Constraints
+from graph_engine.selection.problem import Problem
+
+__all__ = ["BINARY_THRESHOLD", "SOLVER_RTOL", "ExactSolution", "solve_exact"]
+
+# a creator variable above this in the solver's answer is chosen
+BINARY_THRESHOLD = 0.5
+# the objective the solver reports and that of the solution it returns may differ by this
+# (relative to max(1, |objective|)): its feasibility tolerances, not a wrong answer
+SOLVER_RTOL = 1e-6
+
+
+@dataclass(frozen=True)
+class ExactSolution:
+    """What the solver found.
+
+    Attributes
+    ----------
+    chosen
+        Local creator ids of the best solution found (the warm start if none).
+    objective
+        Its objective value.
+    dual_bound
+        The solver's bound on the optimum (may be infinite).
+    optimal
+        Whether the solver proved the solution optimal.
+    status
+        The solver's model status text, e.g. ``"Optimal"``.
+    """
+
+    chosen: list[int]
+    objective: float
+    dual_bound: float
+    optimal: bool
+    status: str
+
+
+@dataclass
+class _Rows:
+    """The constraint matrix in triplets, with the row bounds, built row block by block."""
+
+    rows: list[np.ndarray]
+    cols: list[np.ndarray]
+    vals: list[np.ndarray]
+    lower: list[float]
+    upper: list[float]
+
+    def add(self, columns: np.ndarray, values: np.ndarray, lo: float, hi: float) -> None:
+        """Append one row."""
+        self.rows.append(np.full(columns.size, len(self.lower)))
+        self.cols.append(columns)
+        self.vals.append(values)
+        self.lower.append(lo)
+        self.upper.append(hi)
+
+    def matrix(self, n_cols: int) -> sp.csc_array:
+        """Return the matrix, column-wise."""
+        return sp.csc_array(
+            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+            shape=(len(self.lower), n_cols),
+        )
+
+
+def _constraint_rows(p: Problem, limits: Constraints, inf: float) -> _Rows:
+    """Coverage rows ``y_e - sum_{j covers e} x_j <= 0``, then count, budget, target, caps."""
+    n, m = p.n, p.m
+    x_cols = np.repeat(np.arange(n), np.diff(p.ptr))
+    out = _Rows(
+        rows=[p.elements, np.arange(m)],
+        cols=[x_cols, n + np.arange(m)],
+        vals=[np.full(p.elements.size, -1.0), np.ones(m)],
+        lower=[-inf] * m,
+        upper=[0.0] * m,
+    )
+    if limits.count is not None:
+        out.add(np.arange(n), np.ones(n), -inf, float(limits.count))
+    if limits.budget is not None:
+        out.add(np.arange(n), p.cost.astype(float), -inf, float(limits.budget))
+    if limits.target is not None:
+        out.add(n + np.arange(m), p.weight.astype(float), float(limits.target), inf)
+    if limits.cap is not None:
+        for group in np.unique(p.community[p.community >= 0]).tolist():
+            members = np.flatnonzero(p.community == group)
+            out.add(members, np.ones(members.size), -inf, float(limits.cap))
+    return out
+
+
+def _program(highspy: Any, p: Problem, limits: Constraints) -> Any:
+    """Build the integer program as a `highspy.HighsLp`."""
+    n, m = p.n, p.m
+    rows = _constraint_rows(p, limits, highspy.kHighsInf)
+    a = rows.matrix(n + m)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n + m, len(rows.lower)
+    if limits.target is None:
+        lp.col_cost_ = np.concatenate([np.zeros(n), p.weight.astype(float)])
+        lp.sense_ = highspy.ObjSense.kMaximize
+    else:
+        unit = p.cost.astype(float) if limits.by_cost else np.ones(n)
+        lp.col_cost_ = np.concatenate([unit, np.zeros(m)])
+        lp.sense_ = highspy.ObjSense.kMinimize
+    col_lower = np.zeros(n + m)
+    col_lower[p.must] = 1.0
+    lp.col_lower_, lp.col_upper_ = col_lower, np.ones(n + m)
+    lp.row_lower_, lp.row_upper_ = np.array(rows.lower), np.array(rows.upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous] * m
+    return lp
+
+
+def _warm_start(highspy: Any, p: Problem, warm: Sequence[int]) -> Any:
+    """Express the greedy picks, and what they cover, as a `highspy.HighsSolution`."""
+    x = np.zeros(p.n + p.m)
+    x[list(warm)] = 1.0
+    x[p.n :][np.unique(np.concatenate([p.covers(j) for j in warm]))] = 1.0
+    start = highspy.HighsSolution()
+    start.col_value = x.tolist()
+    start.value_valid = True
+    return start
+
+
+def solve_exact(
+    p: Problem, limits: Constraints, *, warm: Sequence[int], time_limit: float
+) -> ExactSolution:
+    """Solve the integer program with HiGHS (one thread, fixed seed), warm-started.
+
+    The solver's answer is checked against its own solution: when the objective it reports
+    is not the objective of the solution it returns (HiGHS 1.16 can lose the presolve
+    offset of a MIP start, and then also misplaces its bound), the program is solved
+    again without the warm start.
+
+    Parameters
+    ----------
+    p
+        The problem (compressed: elements are audience signatures).
+    limits
+        The constraints; with a target, the program is a cover.
+    warm
+        Local creator ids of a feasible start (the greedy picks); may be empty.
+    time_limit
+        Seconds the solver may run.
+
+    Returns
+    -------
+    ExactSolution
+        The best solution found and the solver's bound and status.
+    """
+    import highspy
+
+    lp = _program(highspy, p, limits)
+    solution, consistent = _run(highspy, p, lp, warm, time_limit)
+    if warm and not consistent:
+        solution, _ = _run(highspy, p, lp, (), time_limit)
+    return solution
+
+
+def _run(
+    highspy: Any, p: Problem, lp: Any, warm: Sequence[int], time_limit: float
+) -> tuple[ExactSolution, bool]:
+    """Run HiGHS once; also tell whether its objective is that of its solution."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", GAP_RTOL)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("random_seed", 0)
+    h.passModel(lp)
+    if warm:
+        h.setSolution(_warm_start(highspy, p, warm))
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    values = np.asarray(h.getSolution().col_value)
+    chosen = (
+        np.flatnonzero(values[: p.n] > BINARY_THRESHOLD).tolist() if values.size else list(warm)
+    )
+    objective = float(info.objective_function_value)
+    consistent = True
+    if values.size and math.isfinite(objective):
+        own = float(np.dot(np.asarray(lp.col_cost_, dtype=float), values))
+        consistent = abs(own - objective) <= SOLVER_RTOL * max(1.0, abs(own))
+    solution = ExactSolution(
+        chosen=chosen,
+        objective=objective,
+        dual_bound=float(info.mip_dual_bound),
+        optimal=status == highspy.HighsModelStatus.kOptimal,
+        status=h.modelStatusToString(status),
+    )
+    return solution, consistent

@@ -1,0 +1,268 @@
+"""The objective: weighted coverage of elements (followers or audience signatures).
+
+`Problem` knows what a set of creators covers and what it is worth; the optimisers ask it
+for gains and values. `compress` turns followers into audience signatures: followers
+followed by the same set of eligible creators collapse into one element whose weight is
+their number (or their summed follower weight).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from graph_engine.graph import AudienceGraph
+
+__all__ = ["Problem", "compress", "rows_of"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Weighted coverage over elements (followers or audience signatures).
+
+    Creator ``j`` (0..n-1, local) covers elements ``elements[ptr[j]:ptr[j+1]]``; element
+    ``e`` weighs ``weight[e]``.
+
+    Attributes
+    ----------
+    index
+        Graph dense id of every local creator.
+    cost
+        Cost of every local creator.
+    ptr, elements
+        Creator -> element lists in CSR form.
+    weight
+        Weight of every element.
+    community
+        Community code of every local creator, -1 when none.
+    must
+        Local ids of the must-include creators.
+    """
+
+    index: np.ndarray
+    cost: np.ndarray
+    ptr: np.ndarray
+    elements: np.ndarray
+    weight: np.ndarray
+    community: np.ndarray
+    must: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """The number of creators."""
+        return int(self.index.size)
+
+    @property
+    def m(self) -> int:
+        """The number of elements."""
+        return int(self.weight.size)
+
+    @property
+    def integral(self) -> bool:
+        """Whether every element weight is an integer, so that every reach is one too."""
+        return bool(np.all(self.weight == np.floor(self.weight)))
+
+    def covers(self, j: int) -> np.ndarray:
+        """Return the elements creator `j` covers.
+
+        Parameters
+        ----------
+        j
+            A local creator id.
+
+        Returns
+        -------
+        numpy.ndarray
+            Element ids (a view).
+        """
+        return self.elements[self.ptr[j] : self.ptr[j + 1]]
+
+    def gains(self, covered: np.ndarray) -> np.ndarray:
+        """Compute the exact marginal gain of every creator (a gather and a segmented sum).
+
+        Parameters
+        ----------
+        covered
+            Mask of the elements covered already.
+
+        Returns
+        -------
+        numpy.ndarray
+            The weight each creator would add.
+        """
+        per_entry = np.where(covered, 0.0, self.weight)[self.elements]
+        out = np.zeros(self.n)
+        nonempty = np.flatnonzero(np.diff(self.ptr) > 0)
+        if nonempty.size:  # segments of non-empty rows are contiguous, so reduceat is exact
+            out[nonempty] = np.add.reduceat(per_entry, self.ptr[nonempty])
+        return out
+
+    def covered(self, chosen: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Return the mask of the elements that the chosen creators cover.
+
+        Parameters
+        ----------
+        chosen
+            Local creator ids.
+
+        Returns
+        -------
+        numpy.ndarray
+            A boolean mask over the elements.
+        """
+        mask = np.zeros(self.m, dtype=bool)
+        for j in chosen:
+            mask[self.covers(int(j))] = True
+        return mask
+
+    def value(self, chosen: Sequence[int] | np.ndarray) -> float:
+        """Return the reach of the chosen creators: the weight of what they cover.
+
+        Parameters
+        ----------
+        chosen
+            Local creator ids.
+
+        Returns
+        -------
+        float
+            The covered weight.
+        """
+        return float(self.weight[self.covered(chosen)].sum())
+
+    def spend(self, chosen: Sequence[int], *, by_cost: bool) -> float:
+        """Return what a cover minimises for the chosen creators: their cost or number.
+
+        Parameters
+        ----------
+        chosen
+            Local creator ids.
+        by_cost
+            Their total cost if True, else their number.
+
+        Returns
+        -------
+        float
+            The cost or the count.
+        """
+        return float(self.cost[list(chosen)].sum()) if by_cost else float(len(chosen))
+
+
+def compress(
+    graph: AudienceGraph, rows: np.ndarray, follower_weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compute the audience signatures of the creators `rows`: (ptr, elements, weight).
+
+    Followers with identical sets of these creators become one element whose weight sums
+    their `follower_weight`; followers of weight 0 are dropped. Grouping hashes each
+    follower's creator set twice (sums of random 64-bit keys) and then checks every
+    follower against its group's representative, element by element, so the result is
+    exact; a hash collision (never seen) falls back to exact list grouping.
+
+    Parameters
+    ----------
+    graph
+        The graph.
+    rows
+        Dense ids of the creators, in local order.
+    follower_weight
+        Weight of every follower of the graph.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Creator -> element lists in CSR form (``ptr``, ``elements``; creators in the
+        order of `rows`) and the element weights.
+    """
+    bt = sp.csr_array(graph.matrix[rows].T)  # followers x chosen creators
+    bt.sort_indices()
+    deg = np.diff(bt.indptr)
+    alive = np.flatnonzero((deg > 0) & (follower_weight > 0))
+    starts = bt.indptr[:-1][alive]
+    rng = np.random.default_rng(0x5EED)
+    keys = rng.integers(-(2**62), 2**62, size=rows.size)
+    h = np.add.reduceat(keys[bt.indices], starts) if alive.size else np.zeros(0, dtype=np.int64)
+    h += deg[alive].astype(np.int64) * np.int64(0x9E3779B97F4A7C15 - 2**64)  # mix in the degree
+    order = np.argsort(h, kind="stable")
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = np.diff(h[order]) != 0
+    group = np.empty(order.size, dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    rep = alive[order[new]]  # representative follower of each group
+    if not _same_rows(bt, alive, rep[group]):
+        group, rep = _exact_groups(bt, alive)
+    weight = np.bincount(group, weights=follower_weight[alive], minlength=rep.size)
+    # element x creator lists from the representatives, then transpose to creator -> elements
+    rep_deg = deg[rep]
+    ptr = np.zeros(rep.size + 1, dtype=np.int64)
+    np.cumsum(rep_deg, out=ptr[1:])
+    cols = bt.indices[_segment_positions(bt.indptr[rep], rep_deg)]
+    by_creator = sp.csr_array(
+        (np.ones(cols.size, dtype=np.int8), cols, ptr), shape=(rep.size, rows.size)
+    ).T.tocsr()
+    by_creator.sort_indices()
+    return by_creator.indptr.astype(np.int64), by_creator.indices.astype(np.int64), weight
+
+
+def rows_of(graph: AudienceGraph, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the CSR (ptr, followers) of the given creators, from the graph's arrays.
+
+    Parameters
+    ----------
+    graph
+        The graph.
+    rows
+        Dense ids of the creators, in local order.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``ptr`` and the follower ids; the graph's own arrays (no copy) for every creator.
+    """
+    if rows.size == graph.n_creators:  # every creator: no copy at all
+        return graph.indptr, graph.indices
+    lengths = graph.degrees[rows]
+    ptr = np.zeros(rows.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    return ptr, graph.indices[_segment_positions(graph.indptr[rows], lengths)]
+
+
+def _segment_positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenate the ranges start..start+length of every segment, vectorised."""
+    total = int(lengths.sum())
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.asarray(np.repeat(starts, lengths) + (np.arange(total) - offsets))
+
+
+def _same_rows(bt: sp.csr_array, rows: np.ndarray, reps: np.ndarray) -> bool:
+    """Tell whether every row in `rows` (ascending) equals its representative in `reps`."""
+    deg = np.diff(bt.indptr)
+    other = rows != reps  # a representative trivially equals itself
+    rows, reps = rows[other], reps[other]
+    if not np.array_equal(deg[rows], deg[reps]):
+        return False
+    alive = np.zeros(deg.size, dtype=bool)
+    alive[rows] = True
+    pos = np.flatnonzero(np.repeat(alive, deg))  # entries of `rows`, in order
+    shift = np.repeat(bt.indptr[reps] - bt.indptr[rows], deg[rows])
+    return bool(np.array_equal(bt.indices[pos], bt.indices[pos + shift]))
+
+
+def _exact_groups(bt: sp.csr_array, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group followers by their exact creator lists (slow path, polars list hashing)."""
+    deg = np.diff(bt.indptr)
+    frame = pl.DataFrame(
+        {
+            "row": np.repeat(alive, deg[alive]),
+            "c": bt.indices[_segment_positions(bt.indptr[alive], deg[alive])],
+        }
+    )
+    lists = frame.group_by("row", maintain_order=True).agg("c")
+    lists = lists.with_columns(pl.col("c").rank("dense").alias("g") - 1)
+    group = lists["g"].to_numpy().astype(np.int64)
+    first = lists.group_by("g").agg(pl.col("row").first()).sort("g")
+    return group, first["row"].to_numpy()

@@ -1,0 +1,278 @@
+"""The result of a selection: picks, reach, cost, bounds, and how they were found."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+from graph_engine import schema as s
+from graph_engine.graph import AudienceGraph
+from graph_engine.selection.constraints import TARGET_ATOL
+from graph_engine.selection.problem import Problem
+
+__all__ = ["Bound", "Optimiser", "Selection", "SolveMethod", "Solver", "picks_frame"]
+
+Optimiser = Literal["greedy", "plain-greedy"]
+Bound = Literal["greedy", "lagrangian"]
+Solver = Literal["highs"]
+
+
+@dataclass(frozen=True)
+class SolveMethod:
+    """How a selection was found and bounded, as typed fields.
+
+    Attributes
+    ----------
+    optimiser
+        ``"greedy"`` (lazy) or ``"plain-greedy"``.
+    best_single
+        Whether the best single affordable creator beat cost-effective greedy.
+    bound
+        The upper bound that held before any solver ran: ``"greedy"`` (the data bound
+        along the greedy run) or ``"lagrangian"`` (tightened by Lagrangian relaxation).
+    solver
+        ``"highs"`` when the integer program was solved, else None.
+    status
+        The solver's model status text (e.g. ``"Optimal"``), None without a solver.
+    proven
+        Whether the selection is proven optimal (the cheapest, for a target reach).
+
+    Examples
+    --------
+    >>> SolveMethod("greedy", bound="lagrangian", solver="highs", status="Optimal").text
+    'greedy+lagrangian-bound+exact (Optimal)'
+    """
+
+    optimiser: Optimiser
+    best_single: bool = False
+    bound: Bound = "greedy"
+    solver: Solver | None = None
+    status: str | None = None
+    proven: bool = False
+
+    @property
+    def text(self) -> str:
+        """The method as one ``+``-joined label, e.g. ``"greedy+best-single"``."""
+        parts: list[str] = [self.optimiser]
+        if self.best_single:
+            parts.append("best-single")
+        if self.bound == "lagrangian":
+            parts.append("lagrangian-bound")
+        if self.solver is not None:
+            parts.append(f"exact ({self.status})")
+        return "+".join(parts)
+
+    def __str__(self) -> str:
+        """Return the label (`text`)."""
+        return self.text
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a plain dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen creators, in pick order, with reach, cost and how close to optimal.
+
+    `upper_bound` bounds the best reach any selection satisfying the same constraints
+    could have (at the same count or budget; at the same spend for a target reach), so
+    ``reach >= (1 - gap) * optimum``. For a target reach, `cost_lower_bound` bounds the
+    cheapest selection reaching the target.
+
+    Attributes
+    ----------
+    picks
+        One row per creator in pick order: rank, ids, cost, marginal and running reach.
+    reach
+        Unique reach (weighted) of the picks.
+    eligible_reach
+        Reach of every eligible creator together.
+    total_cost
+        Cost of the picks.
+    upper_bound
+        Upper bound on the best reach (floored when every weight is an integer).
+    solve
+        How the selection was found and bounded.
+    constraints
+        The request, for reports.
+    evaluations
+        Marginal gains computed by greedy.
+    n_elements
+        Elements of the last problem solved (followers, or audience signatures).
+    n_eligible
+        Eligible creators.
+    cost_lower_bound
+        For a target reach: lower bound on the cheapest cost (or count); else None.
+    seconds
+        Wall time.
+    notes
+        Remarks for the user.
+    """
+
+    picks: pl.DataFrame
+    reach: float
+    eligible_reach: float
+    total_cost: float
+    upper_bound: float
+    solve: SolveMethod
+    constraints: dict[str, Any]
+    evaluations: int
+    n_elements: int
+    n_eligible: int
+    cost_lower_bound: float | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def method(self) -> str:
+        """The method as one label, e.g. ``"greedy+lagrangian-bound+exact (Optimal)"``."""
+        return self.solve.text
+
+    @property
+    def optimal(self) -> bool:
+        """Whether the selection is proven optimal (the cheapest, for a target reach)."""
+        return self.solve.proven
+
+    @property
+    def curve(self) -> pl.DataFrame:
+        """Reach vs number of creators and vs spend, in pick order."""
+        return self.picks.select("rank", "reach", "total_cost", "reach_share")
+
+    @property
+    def reach_share(self) -> float:
+        """Reach as a share of the eligible creators' combined audience."""
+        return self.reach / self.eligible_reach if self.eligible_reach else 0.0
+
+    @property
+    def gap(self) -> float:
+        """(upper bound - reach) / upper bound: the selection is within this of optimal."""
+        return (
+            max(0.0, (self.upper_bound - self.reach) / self.upper_bound)
+            if self.upper_bound
+            else 0.0
+        )
+
+    def summary(self) -> str:
+        """Describe the result in one line: reach, picks, cost, and how close to optimal.
+
+        Returns
+        -------
+        str
+            The line.
+        """
+        target = self.constraints.get("target_reach")
+        if target is not None and self.reach_share < target - TARGET_ATOL:
+            return (
+                f"{self._reached()}; the target of {100 * target:.1f}% cannot be met "
+                f"under these constraints (method {self.method})"
+            )
+        if self.cost_lower_bound is not None:  # target reach: how close to the cheapest
+            return self._cover_summary(self.cost_lower_bound)
+        status = "optimal (proven)" if self.optimal else f"within {100 * self.gap:.2f}% of optimal"
+        return (
+            f"{self._reached()}; {status} (upper bound {_num(self.upper_bound)}, "
+            f"method {self.method})"
+        )
+
+    def _reached(self) -> str:
+        """Describe picks, reach, share and cost: the start of every summary."""
+        return (
+            f"{self.picks.height} creators reach {_num(self.reach)} unique followers "
+            f"({100 * self.reach_share:.1f}% of the eligible audience) for "
+            f"${self.total_cost:,.2f}"
+        )
+
+    def _cover_summary(self, lb: float) -> str:
+        """Summarise a cover that meets its target, with its cost lower bound."""
+        unit = "$" if self.constraints.get("minimize") == "cost" else ""
+        spent = self.total_cost if unit else float(self.picks.height)
+        status = (
+            "the cheapest possible (proven)"
+            if self.optimal
+            else f"at most {100 * (spent - lb) / lb:.1f}% above the cheapest possible"
+            if lb > 0
+            else "no useful lower bound"
+        )
+        return (
+            f"{self._reached()}; {status} (lower bound {unit}{lb:,.2f}"
+            f"{'' if unit else ' creators'}, method {self.method})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every figure of the result as a dict (JSON-ready after `to_jsonable`).
+
+        Returns
+        -------
+        dict
+            Keys ``picks``, ``reach``, ..., ``method`` (the label) and ``solve`` (the
+            method as typed fields).
+        """
+        return {
+            "picks": self.picks,
+            "reach": self.reach,
+            "reach_share": self.reach_share,
+            "eligible_reach": self.eligible_reach,
+            "total_cost": self.total_cost,
+            "upper_bound": self.upper_bound,
+            "gap": self.gap,
+            "cost_lower_bound": self.cost_lower_bound,
+            "optimal": self.optimal,
+            "method": self.method,
+            "solve": self.solve.to_dict(),
+            "constraints": self.constraints,
+            "evaluations": self.evaluations,
+            "n_eligible": self.n_eligible,
+            "n_elements": self.n_elements,
+            "notes": self.notes,
+            "curve": self.curve,
+        }
+
+
+def _num(x: float) -> str:
+    """Format a whole number without decimals, else with one."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
+def picks_frame(graph: AudienceGraph, p: Problem, ordered: list[tuple[int, float]]) -> pl.DataFrame:
+    """Build the picks table: one row per creator with its cost and running reach.
+
+    Parameters
+    ----------
+    graph
+        The graph (for ids, tiers and follower counts).
+    p
+        The problem the picks refer to (local ids).
+    ordered
+        Local creator ids in pick order, each with its marginal gain.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns rank, creator_id, tier, followers, cost, marginal_reach, reach,
+        total_cost, reach_share, and community when there are communities.
+    """
+    local = np.array([j for j, _ in ordered], dtype=np.int64)
+    dense = p.index[local] if local.size else np.zeros(0, dtype=np.int64)
+    marginal = np.array([g for _, g in ordered], dtype=np.float64)
+    cost = p.cost[local] if local.size else np.zeros(0)
+    total = float(p.weight.sum())
+    frame = pl.DataFrame(
+        {
+            "rank": np.arange(1, local.size + 1, dtype=np.int64),
+            s.CREATOR_ID: graph.creator_ids(dense),
+            s.TIER: graph.creators[s.TIER].gather(dense),
+            s.FOLLOWERS: graph.degrees[dense].astype(np.int64),
+            "cost": cost,
+            "marginal_reach": marginal,
+            "reach": np.cumsum(marginal),
+            "total_cost": np.cumsum(cost),
+            "reach_share": np.cumsum(marginal) / total if total else np.zeros(local.size),
+        }
+    )
+    if (p.community >= 0).any():
+        frame = frame.with_columns(pl.Series("community", p.community[local]).cast(pl.Int64))
+    return frame
