@@ -253,3 +253,32 @@ def test_communities_then_select_with_caps(sample_store, tmp_path):
     assert sel.exit_code == 0, sel.output
     picks = json.loads(sel.stdout)["picks"]
     assert len({p["community"] for p in picks}) == len(picks)
+
+
+def test_json_stdout_stays_json_whatever_the_solver_prints(sample_store):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "graph_engine", "select", str(sample_store)),
+            *("--count", "3", "--method", "exact", "--format", "json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)  # HiGHS 1.16 prints a banner: it must go to stderr
+    assert answer["optimal"] and len(answer["picks"]) == 3
+
+
+def test_ids_that_look_like_markup_or_escapes_print_literally(tmp_path):
+    edges = tmp_path / "e.csv"
+    edges.write_text('creator_id,follower_id\n[/],1\n[deleted],2\n"\x1b[31mred",3\n[/],2\n')
+    store = tmp_path / "s"
+    assert invoke("ingest", edges, "--store", store).exit_code == 0
+    shown = invoke("audience", store, "[/]", "[deleted]", "\x1b[31mred")
+    assert shown.exit_code == 0, shown.output
+    assert "[/]" in shown.stdout and "[deleted]" in shown.stdout
+    assert "\x1b" not in shown.stdout and "\\x1b[31mred" in shown.stdout

@@ -15,7 +15,7 @@ followers. One idea per module, each depending only on those above it:
 
 from __future__ import annotations
 
-from graph_engine.selection.bounds import GAP_RTOL, lagrangian_bound, proven, tighten
+from graph_engine.selection.bounds import lagrangian_bound, proven, tighten
 from graph_engine.selection.constraints import Constraints, Minimize
 from graph_engine.selection.eligibility import creator_costs
 from graph_engine.selection.problem import Problem, compress, rows_of
@@ -23,7 +23,6 @@ from graph_engine.selection.result import Selection, SolveMethod
 from graph_engine.selection.select import Method, select_creators
 
 __all__ = [
-    "GAP_RTOL",
     "Constraints",
     "Method",
     "Minimize",
