@@ -1,6 +1,6 @@
 """The benchmark cases. Data is generated once (seeded) and cached in benchmarks/.data.
 
-Real data: SNAP ego-Twitter from ../shared/data when present (J. McAuley and J. Leskovec,
+Real data: SNAP ego-Twitter when present (see benchmarks/README.md) (J. McAuley and J. Leskovec,
 "Learning to Discover Social Circles in Ego Networks", NIPS 2012; J. Leskovec and
 A. Krevl, SNAP Datasets, 2014); cases that need it are skipped with a message otherwise.
 """

@@ -9,6 +9,7 @@ runner compares across contenders (peers must agree with the engine).
 from __future__ import annotations
 
 import json
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -18,8 +19,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / ".data"
-SHARED = ROOT.parent / "shared" / "data"
-EGO_TWITTER = SHARED / "ego-twitter_combined.txt.gz"
+# SNAP ego-Twitter (not shipped: 1.7M edges): put it in benchmarks/.data/ or name it here
+EGO_TWITTER = Path(os.environ.get("GRAPH_ENGINE_EGO_TWITTER", DATA / "ego-twitter_combined.txt.gz"))
 
 
 @dataclass(frozen=True)
