@@ -212,6 +212,35 @@ BAD_JOBS = [
     ("[selection]\ncount = 3\n[input]\nstrict = 1\n", "`input.strict` must be bool"),
     ("[selection]\ncount = 3\noverlap = 5\n", "unknown key `selection.overlap`"),
     ("[selection]\ncount = 3\n[output]\ndir = 5\n", "`output.dir` must be str"),
+    ("[selection]\ncount = 3\nmax_following = 0\n", "`selection.max_following`"),
+    ("[selection]\ncount = 3\nmin_engagement = nan\n", "`selection.min_engagement`"),
+    ("[selection]\ncount = 3\nmust_include = [true]\n", "`selection.must_include.0`"),
+    ('[selection]\ncount = 3\nmust_include = ["a"]\nmust_exclude = ["a"]\n', "both hold"),
+    ("[selection]\ncount = 3\ncommunities = 5\n", "`selection.communities` must be str"),
+    (
+        "[selection]\ncount = 3\nmax_per_community = 2\n[communities]\nenabled = false\n",
+        "`selection.max_per_community` needs",
+    ),
+    ("[selection]\nenabled = true\n", "needs `selection.count`"),
+    ("[selection]\ncount = 3\n[communities]\nresolution = inf\n", "`communities.resolution`"),
+    ("[selection]\ncount = 3\n[communities]\nmin_weight = 1.5\n", "`communities.min_weight`"),
+    ("[selection]\ncount = 3\n[overlap]\nmin_jaccard = -inf\n", "`overlap.min_jaccard`"),
+    ("[selection]\ncount = 3\n[overlap]\nmin_shared = 1.0\n", "`overlap.min_shared` must be int"),
+    ("[selection]\ncount = 3\n[creators]\nids = [true]\n", "`creators.ids.0` must be str or int"),
+    ('[selection]\ncount = 3\n[creators]\nids_file = "nope.txt"\n', "`creators.ids_file`"),
+    (
+        "[selection]\ncount = 3\n[creators]\nmin_followers = 10\nmax_followers = 5\n",
+        "`creators.max_followers`",
+    ),
+    ("[selection]\ncount = 3\n[creators]\nmax_followers = nan\n", "`creators.max_followers`"),
+    ('[selection]\ncount = 3\n[input]\nseparator = ";;"\n', "`input.separator`"),
+    ('[selection]\ncount = 3\n[input]\ncreators = "nope.csv"\n', "`input.creators`"),
+    ('[selection]\ncount = 3\n[input]\nstore = "twitter100"\n', "exactly one of `input.edges`"),
+    ("[selection]\ncount = 3\n[input]\ntiers = [0, 10, 100]\n", "`input.tiers`"),
+    ("[selection]\ncount = 3\n[input]\ntiers = [1000, 1e5, 1e6]\n", "`input.tiers.1`"),
+    ("[selection]\ncount = 3\n[output]\nmatrix_creators = -1\n", "`output.matrix_creators`"),
+    ("[selection]\ncount = 3\n[output]\nplot = false\n", "unknown key `output.plot`"),
+    ("[[selection]]\ncount = 3\n", "`selection` must be a [selection] table"),
 ]
 
 
@@ -226,3 +255,101 @@ def test_bad_job_fails_before_any_stage_runs(job_dir, extra, fragment):
     assert fragment in result.stderr, result.stderr
     assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()  # validation happens before anything is written
+    # and without --output-dir: nothing appears next to the job either
+    again = CliRunner().invoke(app, ["run", str(job)])
+    assert again.exit_code == 1 and fragment in again.stderr, again.stderr
+    assert sorted(p.name for p in job_dir.iterdir()) == ["bad.toml", "twitter100"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            '[communities]\nmethod = "leidn"\n',
+            "`communities.method` must be one of leiden, louvain, got 'leidn'; "
+            "hint: did you mean `leiden`?",
+        ),
+        (
+            "[communities]\nresolution = 0\n",
+            "`communities.resolution` must be greater than 0, got 0; hint: modularity resolution",
+        ),
+        (
+            '[selection]\ncount = 3\nprice = { nano = "cheap" }\n',
+            "`selection.price.nano` must be a number, got 'cheap'; hint: per post",
+        ),
+        (
+            "[selection]\ncount = 3\nprice = { giga = 5 }\n",
+            "`selection.price.giga` must be one of nano, micro, macro, mega, got 'giga'",
+        ),
+        (
+            "[selection]\nbudget = nan\n",
+            "`selection.budget` must be a finite number, got nan; hint: total cost",
+        ),
+        (
+            '[selection]\ncount = 3\nmethod = "zzz"\n',
+            "`selection.method` must be one of auto, greedy, exact, plain-greedy, got 'zzz'; "
+            "hint: the default is `auto`",
+        ),
+    ],
+)
+def test_bad_values_name_the_value_and_a_hint(job_dir, extra, message):
+    text = BASE + extra + ("" if "[selection]" in extra else "[selection]\ncount = 3\n")
+    with pytest.raises(ParameterError) as caught:
+        read_job(write_job(job_dir, text))
+    assert str(caught.value).startswith(f"job file `{job_dir / 'job.toml'}`: ")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_readme_holds_the_generated_job_reference():
+    from graph_engine.job import job_reference
+
+    readme = (ROOT / "README.md").read_text()
+    assert f"```toml\n{job_reference()}```" in readme, (
+        "README.md's job file reference differs from the typed job; regenerate it with "
+        'python -c "from graph_engine.job import job_reference; print(job_reference())"'
+    )
+
+
+def test_every_key_of_the_reference_parses_back_to_its_default():
+    import tomllib
+
+    from graph_engine.job import Job, job_reference
+
+    reference = tomllib.loads(job_reference())
+    defaults = Job()
+    assert list(reference) == ["input", "creators", "overlap", "communities", "selection", "output"]
+    for section, shown in reference.items():
+        model = getattr(defaults, section)
+        assert list(shown) == list(type(model).model_fields), section
+        given = {}
+        for key, value in shown.items():
+            default = getattr(model, key)
+            if default is None:  # the README's convention: "" or 0 marks an absent key
+                assert value in ("", 0), f"{section}.{key}"
+                continue
+            assert value == default and type(value) is type(default), f"{section}.{key}"
+            given[key] = value
+        assert type(model).model_validate(given) == model, section
+
+
+def test_job_defaults_are_the_library_defaults():
+    import inspect
+
+    from graph_engine.communities import detect_communities
+    from graph_engine.job import Job
+    from graph_engine.overlap import compute_overlap
+    from graph_engine.selection import select_creators
+
+    job = Job()
+    for section, function in (
+        (job.overlap, compute_overlap),
+        (job.communities, detect_communities),
+        (job.selection, select_creators),
+    ):
+        parameters = inspect.signature(function).parameters
+        for key in type(section).model_fields:
+            if key in parameters:
+                default = parameters[key].default
+                expected = list(default) if isinstance(default, tuple) else default
+                assert getattr(section, key) == expected, key
