@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import polars as pl
@@ -148,11 +148,11 @@ def _optimise(
 def _check(
     *, method: str, resolution: float, weight: str = "jaccard", min_weight: float = 0.0
 ) -> None:
-    if method not in ("leiden", "louvain"):
+    if method not in get_args(CommunityMethod):
         raise ParameterError(f"unknown method `{method}`; use leiden or louvain")
     if not (resolution > 0 and np.isfinite(resolution)):
         raise ParameterError(f"`resolution` must be positive and finite, got {resolution}")
-    if weight not in ("jaccard", "shared", "overlap_coefficient"):
+    if weight not in get_args(Weight):
         raise ParameterError(
             f"unknown weight `{weight}`; use jaccard, shared or overlap_coefficient"
         )

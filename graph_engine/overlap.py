@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import polars as pl
@@ -37,13 +37,7 @@ __all__ = [
 ]
 
 Metric = Literal["jaccard", "shared", "overlap_coefficient", "share_of_a", "share_of_b"]
-METRICS: tuple[Metric, ...] = (
-    "jaccard",
-    "shared",
-    "overlap_coefficient",
-    "share_of_a",
-    "share_of_b",
-)
+METRICS: tuple[Metric, ...] = get_args(Metric)
 
 PAIR_SCHEMA: dict[str, Any] = {
     "creator_a": None,  # original id type, filled in per graph

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -28,7 +29,7 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine._hashing import file_sha256
-from graph_engine.errors import StoreError
+from graph_engine.errors import ParameterError, StoreError
 from graph_engine.outputs import atomic_path, fsync_dir
 from graph_engine.tables import StoreTables, empty_rejects
 
@@ -123,6 +124,8 @@ def commit(
     concurrent appends cannot lose each other's edges: a second writer fails at once with
     a clear error instead of interleaving.
     """
+    if not (math.isfinite(wait) and wait >= 0):  # filelock waits forever on a negative one
+        raise ParameterError(f"`wait` must be a finite number of seconds >= 0, got {wait}")
     root = _prepare(store)
     with _lock(root, wait):
         _check_mode(root, mode)  # fail before reading any input

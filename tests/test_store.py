@@ -203,3 +203,12 @@ def test_a_second_writer_waits_for_the_first_with_wait(tmp_path, edges_v1, edges
     ingest_into_store([edges_v2], store, mode="append", wait=10)  # waits, then commits
     holder.join()
     assert current_version(store) == "v000002"
+
+
+@pytest.mark.parametrize("wait", [-1.0, float("nan"), float("inf")])
+def test_wait_must_be_a_finite_non_negative_number(tmp_path, edges_v1, wait):
+    from graph_engine import ParameterError
+
+    with pytest.raises(ParameterError, match="`wait` must be a finite number"):
+        ingest_into_store([edges_v1], tmp_path / "s", wait=wait)
+    assert not (tmp_path / "s").exists()  # checked before the folder is made
