@@ -20,6 +20,7 @@ __all__ = [
     "FOLLOWER_ID",
     "FOLLOWING",
     "FORMAT_VERSION",
+    "IdSpace",
     "REASON",
     "RESERVED_CREATOR_COLUMNS",
     "TIER",
@@ -53,6 +54,11 @@ CREATOR_METADATA: Final[dict[str, type[pl.DataType]]] = {
 }
 # Columns the engine computes; a metadata file may not supply them.
 RESERVED_CREATOR_COLUMNS: Final = (CREATOR, FOLLOWERS, TIER)
+
+# Whether creator and follower ids name the same kind of account ("shared": a user who
+# follows herself is a self-follow and rejected) or different kinds ("separate": users x
+# artists, where equal ids are different entities).
+IdSpace = Literal["shared", "separate"]
 
 Tier = Literal["nano", "micro", "macro", "mega"]
 TIERS: Final[tuple[Tier, ...]] = ("nano", "micro", "macro", "mega")

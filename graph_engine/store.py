@@ -246,6 +246,7 @@ class StoreVersion:
             sources=self.manifest["sources"],
             duplicates=self.manifest["counts"]["duplicates"],
             tier_thresholds=tuple(self.manifest["tier_thresholds"]),
+            id_space=self.manifest.get("id_space", "shared"),
         )
 
 
@@ -407,6 +408,7 @@ def _write_tables(tables: StoreTables, path: Path, *, parent: str | None, mode: 
             s.FOLLOWER_ID: str(tables.followers.schema[s.FOLLOWER_ID]),
         },
         "tier_thresholds": list(tables.tier_thresholds),
+        "id_space": tables.id_space,
         "sources": tables.sources,
         "files": files,
     }

@@ -50,6 +50,7 @@ class StoreTables:
     sources: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
     tier_thresholds: tuple[int, int, int] = s.DEFAULT_TIER_THRESHOLDS
+    id_space: s.IdSpace = "shared"
 
     @property
     def rejected(self) -> dict[str, int]:
