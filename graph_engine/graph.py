@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError, UnknownCreatorError, did_you_mean
-from graph_engine.store import open_version
+from graph_engine.store import StoreVersion, reading
 
 if TYPE_CHECKING:
     import igraph
@@ -301,24 +301,30 @@ class AudienceGraph:
         return g
 
 
-def read_store(store: str | os.PathLike[str]) -> AudienceGraph:
-    """Load the live version of a store as an `AudienceGraph`.
+def read_store(store: str | os.PathLike[str], version: str | None = None) -> AudienceGraph:
+    """Load a version of a store (the live one by default) as an `AudienceGraph`.
 
     Parameters
     ----------
     store
         The store directory (made by `graph_engine.write_store` or `graph-engine ingest`).
+    version
+        A version name such as ``"v000002"`` (`graph-engine versions` lists them); None
+        for the live version.
 
     Returns
     -------
     AudienceGraph
-        Every creator and follower of the live version.
+        Every creator and follower of that version.
     """
-    version = open_version(store)
-    edges = version.read("edges")
-    return AudienceGraph.from_edges(
-        edges[s.CREATOR].to_numpy(),
-        edges[s.FOLLOWER].to_numpy(),
-        creators=version.read("creators"),
-        followers=version.read("followers"),
-    )
+
+    def load(v: StoreVersion) -> AudienceGraph:
+        edges = v.read("edges")
+        return AudienceGraph.from_edges(
+            edges[s.CREATOR].to_numpy(),
+            edges[s.FOLLOWER].to_numpy(),
+            creators=v.read("creators"),
+            followers=v.read("followers"),
+        )
+
+    return reading(store, load, version)

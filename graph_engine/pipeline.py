@@ -8,7 +8,10 @@ a time or a duration.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,15 +20,16 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.communities import Communities, detect_communities
-from graph_engine.errors import ParameterError
+from graph_engine.errors import InputError, ParameterError
 from graph_engine.graph import AudienceGraph, read_store
-from graph_engine.ingestion import ingest_into_store
+from graph_engine.ingestion import ingest
 from graph_engine.job import Job, read_job
-from graph_engine.outputs import dumps_json, write_frames, write_text
+from graph_engine.outputs import dumps_json, fsync_dir, write_frames, write_text
 from graph_engine.overlap import audience_report, empty_pairs, overlap_blocks
 from graph_engine.plots import plot_community_sizes, plot_overlap_matrix, plot_reach_curve
 from graph_engine.selection import Selection, select_creators
-from graph_engine.store import current_version
+from graph_engine.store import WriteMode, current_version, write_store
+from graph_engine.tables import StoreTables
 
 __all__ = ["JobResult", "Progress", "read_job", "run_job"]
 
@@ -58,10 +62,51 @@ def run_job(job: Job, *, progress: Progress | None = None) -> JobResult:
     """
     say = progress or (lambda _: None)
     out = job.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    outputs: dict[str, Path] = {"store": _store(job, out, say)}
+    with _staged(out) as stage:
+        tables = _ingest(job, say)
+        store = out / "store" if job.store is None else job.store
+        graph = read_store(store) if tables is None else AudienceGraph.from_tables(tables)
+        summary, written, selection = _stages(_choose(graph, job), job, stage, say)
+        if tables is not None:  # the store is written last: a failed stage changes nothing
+            say(f"store: {store}")
+            mode: WriteMode = "replace" if current_version(store) else "create"
+            write_store(tables, store, mode=mode, keep=2)
+    outputs = {"store": store, **{k: out / v.relative_to(stage) for k, v in written.items()}}
+    return JobResult(summary, outputs, selection)
+
+
+@contextlib.contextmanager
+def _staged(out: Path) -> Iterator[Path]:
+    """Give a hidden folder in `out` to write every output to; move them in on success.
+
+    On an error nothing in `out` changes (a folder this created is removed again), so a
+    failed run leaves the previous run's outputs as they were.
+    """
+    created = not out.exists()
+    stage = out / f".run-tmp-{os.getpid()}"
+    try:
+        stage.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write to `{out}`: {exc.strerror or exc}") from exc
+    try:
+        yield stage
+        for file in sorted(stage.iterdir()):
+            os.replace(file, out / file.name)
+        fsync_dir(out)
+    except OSError as exc:
+        raise InputError(f"cannot write to `{out}`: {exc.strerror or exc}") from exc
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
+
+
+def _stages(
+    graph: AudienceGraph, job: Job, out: Path, say: Progress
+) -> tuple[dict[str, Any], dict[str, Path], Selection | None]:
+    """Run every enabled stage on `graph`, writing into `out`: summary, files, selection."""
+    outputs: dict[str, Path] = {}
     summary: dict[str, Any] = {"job": job.path.name}
-    graph = _choose(read_store(outputs["store"]), job)
     summary["graph"] = {
         "creators": graph.n_creators,
         "followers": graph.n_followers,
@@ -88,23 +133,22 @@ def run_job(job: Job, *, progress: Progress | None = None) -> JobResult:
         say("plots")
         outputs.update(_plots(graph, job, found, selection, out))
     outputs["summary"] = out / "summary.json"
-    summary["outputs"] = {k: _relative(v, out) for k, v in sorted(outputs.items())}
+    names = {k: str(v.relative_to(out)) for k, v in outputs.items()}
+    store = _relative(job.store, job.out_dir) if job.store is not None else "store"
+    summary["outputs"] = dict(sorted({**names, "store": store}.items()))
     write_text(outputs["summary"], dumps_json(summary))
-    return JobResult(summary, outputs, selection)
+    return summary, outputs, selection
 
 
-def _store(job: Job, out: Path, say: Progress) -> Path:
+def _ingest(job: Job, say: Progress) -> StoreTables | None:
+    """Read the job's edge files into store tables (None when the job names a store)."""
     if job.store is not None:
         say(f"using store {job.store}")
-        return job.store
-    store = out / "store"
-    say(f"ingest: {len(job.edges)} file(s) -> {store}")
+        return None
+    say(f"reading {len(job.edges)} edge file(s)")
     inp = job.input
-    ingest_into_store(
+    return ingest(
         job.edges,
-        store,
-        mode="replace" if current_version(store) else "create",
-        keep=2,
         creators=job.creators_file,
         format=inp.format,
         creator_column=inp.creator_column,
@@ -115,7 +159,6 @@ def _store(job: Job, out: Path, say: Progress) -> Path:
         tier_thresholds=s.check_tier_thresholds(inp.tiers),
         strict=inp.strict,
     )
-    return store
 
 
 def _overlap(graph: AudienceGraph, job: Job, out: Path, outputs: dict[str, Path]) -> dict[str, Any]:

@@ -53,3 +53,16 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+def invoke(*args: str | os.PathLike[str]) -> Outcome:
+    """Run the CLI in this process (fast); an uncaught exception counts as a traceback."""
+    from typer.testing import CliRunner
+
+    from graph_engine.cli.app import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += f"\nTraceback (in process): {result.exception!r}"
+    return Outcome(result.exit_code, result.stdout, stderr)

@@ -148,7 +148,7 @@ def test_kill_after_switch_means_new_version(tmp_path, edges_v1, edges_v2):
 
 
 def test_a_writer_holding_the_lock_keeps_appends_out(tmp_path, edges_v1, edges_v2):
-    from graph_engine.store import _lock
+    from graph_engine.store._layout import writer_lock as _lock
 
     store = tmp_path / "s"
     ingest_into_store([edges_v1], store)
@@ -184,7 +184,7 @@ def test_crashed_writes_leave_no_temporary_after_the_next_write_but_user_files_s
 def test_a_second_writer_waits_for_the_first_with_wait(tmp_path, edges_v1, edges_v2):
     import threading
 
-    from graph_engine.store import _lock
+    from graph_engine.store._layout import writer_lock as _lock
 
     store = tmp_path / "s"
     ingest_into_store([edges_v1], store)

@@ -12,7 +12,16 @@ from graph_engine.cli._render import results_on_stdout, safe
 from graph_engine.errors import GraphEngineError
 
 __all__ = ["app", "main"]
-from graph_engine.cli.commands import communities, generate, info, ingest, overlap, run, select
+from graph_engine.cli.commands import (
+    communities,
+    generate,
+    info,
+    ingest,
+    overlap,
+    run,
+    select,
+    versions,
+)
 
 
 class _Group(TyperGroup):
@@ -55,7 +64,7 @@ def _main(
     """Audience-overlap graph analytics: overlap, unique reach, communities, selection."""
 
 
-for module in (ingest, info, overlap, communities, select, run, generate):
+for module in (ingest, info, versions, overlap, communities, select, run, generate):
     module.register(app)
 
 
