@@ -24,8 +24,8 @@ MODULES = sorted(
 )
 
 
-def _loaded_after(code: str) -> list[str]:
-    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {HEAVY_ALL!r} if m in sys.modules))"
+def _loaded_after(code: str, modules: tuple[str, ...] = HEAVY_ALL) -> list[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {modules!r} if m in sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
@@ -34,6 +34,30 @@ def _loaded_after(code: str) -> list[str]:
 
 def test_import_graph_engine_loads_no_heavy_dependency():
     assert _loaded_after("import graph_engine") == []
+
+
+def test_import_graph_engine_loads_no_polars_numpy_or_stage():
+    loaded = _loaded_after("import graph_engine", ("polars", "numpy", "graph_engine.graph"))
+    assert loaded == []
+
+
+def test_every_lazy_export_resolves_to_its_modules_object():
+    exports = ge._EXPORTS
+    assert sorted(ge.__all__) == sorted(exports)
+    for name, module in exports.items():
+        assert getattr(ge, name) is getattr(importlib.import_module(module), name), name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = ge.nope
+    # the TYPE_CHECKING imports (what mypy and editors see) name the same objects
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    guarded = next(n for n in tree.body if isinstance(n, ast.If))
+    typed = {
+        alias.name: node.module
+        for node in guarded.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert typed == exports
 
 
 def test_python_dash_m_runs_the_command_line():
@@ -51,6 +75,57 @@ def test_python_dash_m_runs_the_command_line():
         check=False,
     )
     assert helped.returncode == 0 and "Usage: graph-engine" in helped.stdout
+
+
+def test_the_command_table_is_what_the_command_modules_register():
+    import typer
+
+    from graph_engine.cli.app import COMMANDS, _load, _short_help
+
+    registered: dict[str, str] = {}
+    for module in {m for m, _ in COMMANDS.values()}:
+        commands = typer.Typer()
+        importlib.import_module(f"graph_engine.cli.commands.{module}").register(commands)
+        for name in typer.main.get_group(commands).commands:
+            registered[name] = module
+    assert registered == {name: module for name, (module, _) in COMMANDS.items()}
+    for name, (module, function) in COMMANDS.items():
+        callback = _load(name).callback
+        assert callback.__name__ == function and callback.__module__.endswith(module)
+        assert _short_help(name) == callback.__doc__.splitlines()[0]
+
+
+_PROBE = """
+import sys
+sys.argv = ["graph-engine", *{args!r}]
+from graph_engine.cli.app import main
+try:
+    main()
+except SystemExit:
+    pass
+loaded = sorted(m for m in sys.modules if m.startswith("graph_engine.cli.commands."))
+print("LOADED:", *loaded, *(m for m in ("polars", "numpy") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--help"], []),
+        (["--version"], []),
+        (["info", "--help"], ["graph_engine.cli.commands.info"]),
+    ],
+)
+def test_help_imports_only_what_the_command_uses(args, expected):
+    """--help and --version load no command (nor polars); a command's --help only its own."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(args=args)], capture_output=True, text=True, check=True
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("LOADED:"))
+    loaded = [m for m in line.split()[1:] if m.startswith("graph_engine.")]
+    assert loaded == expected
+    if not expected:
+        assert line.split()[1:] == []  # not even polars or numpy
 
 
 def test_no_top_level_cli_package_is_installed():

@@ -1,34 +1,83 @@
-"""The typer application and its single error boundary."""
+"""The typer application: its commands, loaded lazily, and its single error boundary.
+
+``graph-engine --help`` lists every command from `COMMANDS` and the first docstring line
+of each command's function, read from its source without importing it; a command's module
+(and the library it needs) is imported only when that command runs or shows its help.
+"""
 
 from __future__ import annotations
 
+import ast
+import importlib
+from functools import cache
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from graph_engine._version import __version__
-from graph_engine.cli._render import results_on_stdout, safe
 from graph_engine.errors import GraphEngineError
 
-__all__ = ["app", "main"]
-from graph_engine.cli.commands import (
-    communities,
-    generate,
-    info,
-    ingest,
-    overlap,
-    run,
-    select,
-    versions,
-)
+__all__ = ["COMMANDS", "app", "main"]
+
+# command -> (module in graph_engine.cli.commands, function), in the order --help lists them
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ingest": ("ingest", "ingest_command"),
+    "info": ("info", "info"),
+    "versions": ("versions", "versions"),
+    "verify": ("versions", "verify_store"),
+    "restore": ("versions", "restore_version"),
+    "overlap": ("overlap", "overlap"),
+    "audience": ("overlap", "audience"),
+    "similar": ("overlap", "similar"),
+    "communities": ("communities", "communities"),
+    "select": ("select", "select"),
+    "run": ("run", "run"),
+    "generate": ("generate", "generate"),
+}
+
+
+@cache
+def _load(name: str) -> Any:
+    """Import one command's module and build its click command."""
+    module = importlib.import_module(f"graph_engine.cli.commands.{COMMANDS[name][0]}")
+    commands = typer.Typer()
+    module.register(commands)
+    group = typer.main.get_group(commands)
+    return group.commands[name]
+
+
+def _short_help(name: str) -> str:
+    """Return the first docstring line of a command's function, parsed from its source."""
+    module, function = COMMANDS[name]
+    source = Path(__file__).with_name("commands") / f"{module}.py"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+    return (ast.get_docstring(node) or "").split("\n")[0]
 
 
 class _Group(TyperGroup):
-    """Turns every `GraphEngineError` into one line on stderr and exit code 1."""
+    """Loads commands on demand; every `GraphEngineError` becomes one line and exit 1."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Name every command without importing any."""
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """Import and build the named command only."""
+        return _load(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """List the commands with their one-line help, importing none of them."""
+        rows = [(name, _short_help(name)) for name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; a `GraphEngineError` becomes one line on stderr and exit 1."""
+        from graph_engine.cli._render import results_on_stdout, safe  # polars: not for --help
+
         try:
             with results_on_stdout():
                 return super().invoke(ctx)
@@ -62,10 +111,6 @@ def _main(
     ] = None,
 ) -> None:
     """Audience-overlap graph analytics: overlap, unique reach, communities, selection."""
-
-
-for module in (ingest, info, versions, overlap, communities, select, run, generate):
-    module.register(app)
 
 
 def main() -> None:
