@@ -146,6 +146,7 @@ def test_every_command_has_help_and_a_readme_line():
         assert result.exit_code == 0
         doc = re.sub(r"\s+", " ", result.stdout)
         assert "Usage:" in doc and len(doc) > 80, name
+        assert "╭" not in result.stdout, f"{name} --help is drawn in rich panels, not plain"
         assert f"graph-engine {name}" in readme, f"README lacks `graph-engine {name}`"
 
 

@@ -38,11 +38,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+_SETTINGS: dict[str, Any] = {"pretty_exceptions_enable": False, "rich_markup_mode": None}
+
+
 @cache
 def _load(name: str) -> Any:
     """Import one command's module and build its click command."""
     module = importlib.import_module(f"graph_engine.cli.commands.{COMMANDS[name][0]}")
-    commands = typer.Typer()
+    commands = typer.Typer(**_SETTINGS)
     module.register(commands)
     group = typer.main.get_group(commands)
     return group.commands[name]
@@ -92,8 +95,7 @@ app = typer.Typer(
     help="Audience-overlap graph analytics: overlap, unique reach, communities, selection.",
     no_args_is_help=True,
     add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+    **_SETTINGS,
 )
 
 
