@@ -67,3 +67,79 @@ def test_to_networkx_and_igraph(zoo_edges):
     assert ig.ecount() == graph.n_edges
     for v in range(graph.n_creators):
         assert {ig.vs[u]["id"] for u in ig.neighbors(v)} == expected[ig.vs[v]["id"]]
+
+
+# --- reading only the chosen creators ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic_store(tmp_path_factory):
+    """The shipped synthetic sample (149,344 edges: several Parquet row groups)."""
+    from pathlib import Path
+
+    from graph_engine import ingest_into_store
+
+    root = Path(__file__).resolve().parents[1] / "sample_graphs" / "synthetic"
+    store = tmp_path_factory.mktemp("partial") / "store"
+    ingest_into_store([root / "edges.parquet"], store, creators=root / "creators.csv")
+    return store
+
+
+def _same_graph(a, b) -> None:
+    assert np.array_equal(a.indptr, b.indptr)
+    assert np.array_equal(a.indices, b.indices)
+    assert a.creators.equals(b.creators)
+    assert a.followers.equals(b.followers)
+
+
+def test_the_store_has_several_row_groups_to_skip(synthetic_store):
+    import pyarrow.parquet as pq
+
+    from graph_engine.store import open_version
+
+    edges = open_version(synthetic_store).path / "edges.parquet"
+    assert pq.read_metadata(edges).num_row_groups > 1
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [
+        {"creators": ["68"]},
+        {"creators": [1, 300, 150]},
+        {"creators": list(range(1, 301, 7))},
+        {"tiers": ["micro"]},
+        {"min_followers": 1_000},
+        {"max_followers": 150, "tiers": ["nano"]},
+        {"creators": [3, 4, 5], "min_followers": 100_000},  # nothing matches
+    ],
+)
+def test_reading_chosen_creators_equals_choosing_after_a_full_read(synthetic_store, choice):
+    from graph_engine import read_store
+
+    full = read_store(synthetic_store)
+    _same_graph(read_store(synthetic_store, **choice), full.subgraph(**choice))
+    # and against plain sets of the followers' original ids
+    part = read_store(synthetic_store, **choice)
+    for cid in part.creator_ids().to_list():
+        assert set(part.audience(cid).to_list()) == set(full.audience(cid).to_list())
+
+
+def test_take_equals_the_scipy_row_slice(synthetic_store):
+    from graph_engine import read_store
+
+    full = read_store(synthetic_store)
+    rows = np.array([5, 0, 77, 5, 299])
+    sub = full.take(rows)
+    expected = full.matrix[np.unique(rows)]
+    assert np.array_equal(sub.indptr, expected.indptr)
+    # renumbered followers: map back to the store's dense ids and compare
+    back = full.followers["follower_id"].to_list()
+    got = [sub.followers["follower_id"][int(i)] for i in sub.indices]
+    assert got == [back[int(i)] for i in expected.indices]
+
+
+def test_an_unknown_chosen_creator_is_named_before_any_edge_is_read(synthetic_store):
+    from graph_engine import read_store
+
+    with pytest.raises(UnknownCreatorError, match="creator `nobody`"):
+        read_store(synthetic_store, creators=["nobody"])

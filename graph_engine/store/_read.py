@@ -161,6 +161,24 @@ class StoreVersion:
             )
         return frame
 
+    def scan(self, table: Table) -> pl.LazyFrame:
+        """Scan one table lazily, to read only the rows and columns a query needs.
+
+        Parameters
+        ----------
+        table
+            ``creators``, ``followers`` or ``edges``.
+
+        Returns
+        -------
+        polars.LazyFrame
+            The table; filters on sorted columns (``creator`` in edges) skip whole row
+            groups. Its size and row count were checked when the version was opened.
+        """
+        if f"{table}.parquet" not in self.manifest["files"]:
+            raise self._damaged(f"the manifest lists no `{table}.parquet`")
+        return pl.scan_parquet(self.path / f"{table}.parquet")
+
     def tables(self) -> StoreTables:
         """Read every table of this version into memory.
 
