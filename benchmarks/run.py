@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import process  # noqa: F401  (registers the whole-process cases)
 from benchmarks.cases import CASES
 from benchmarks.framework import ROOT, Case
 
@@ -52,20 +53,21 @@ def run_case(case: Case, repeat: int) -> dict[str, Any]:
         return {"skipped": reason}
     print(f"\n## {case.name}: {case.description}", flush=True)
     case.prepare()
+    runs: dict[str, list[dict[str, Any]]] = {c.name: [] for c in case.contenders}
+    for _ in range(repeat):  # interleaved: a noisy spell hits every contender alike
+        for contender in case.contenders:
+            done = runs[contender.name]
+            if not done or "error" not in done[-1]:
+                done.append(run_contender(case, contender.name, contender.timeout))
     results: dict[str, Any] = {}
-    for contender in case.contenders:
-        runs = []
-        for _ in range(repeat):
-            runs.append(run_contender(case, contender.name, contender.timeout))
-            if "error" in runs[-1]:
-                break
-        ok = [r for r in runs if "error" not in r]
-        results[contender.name] = {
-            "runs": runs,
+    for name, done in runs.items():
+        ok = [r for r in done if "error" not in r]
+        results[name] = {
+            "runs": done,
             "seconds": statistics.median(r["seconds"] for r in ok) if ok else None,
             "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in ok) if ok else None,
             "result": ok[0]["result"] if ok else None,
-            "error": None if ok else runs[-1]["error"],
+            "error": None if ok else done[-1]["error"],
         }
     _print_table(case, results)
     problems = case.check(results)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from benchmarks import process  # noqa: F401  (registers the whole-process cases)
 from benchmarks.cases import CASES
 from benchmarks.framework import dumps, measure
 

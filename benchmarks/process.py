@@ -1,0 +1,199 @@
+"""Whole-process cases: what a user of the command line waits for, start-up included.
+
+Each contender here is one fresh process (`subprocess.run`), timed from spawn to exit;
+peak RSS is that child's. The engine runs its installed `graph-engine` script; peers
+run the equivalent work as a process on the same interpreter:
+
+- start-up: a minimal two-command typer app (the floor for any typer CLI);
+- `audience` of 3 creators: DuckDB `count(DISTINCT follower_id)` on the raw Parquet;
+- all-pairs overlap to Parquet: a DuckDB self-join `COPY ... TO` Parquet, raw Parquet in.
+
+The 4.6M-edge graph is the generator's (2,000 creators, 1M followers, 20 niches), as
+the issue that asked for these figures measured.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.cases import generated, register, store_of
+from benchmarks.framework import DATA, ROOT, Case, Contender
+
+ENGINE = str(Path(sys.executable).with_name("graph-engine"))
+GEN_4M = {
+    "n_creators": 2_000,
+    "n_followers": 1_000_000,
+    "n_edges": 4_600_000,
+    "n_niches": 20,
+    "mixing": 0.1,
+    "seed": 1,
+}
+MINIMAL_TYPER = '''
+import typer
+
+app = typer.Typer()
+
+
+@app.command()
+def select(store: str, count: int = 10) -> None:
+    """Choose creators."""
+
+
+@app.command()
+def info(store: str) -> None:
+    """Show a store."""
+
+
+app()
+'''
+
+
+def _process(argv: Callable[[], list[str]], parse: Callable[[str], Any]) -> Callable[[Any], Any]:
+    """A contender's timed call: run one process, summarise its stdout."""
+
+    def run(_: Any) -> Any:
+        done = subprocess.run(argv(), capture_output=True, text=True, check=False, cwd=ROOT)
+        if done.returncode != 0:
+            raise RuntimeError(f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
+        child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        return {**parse(done.stdout), "child_peak_rss_mb": round(child_mb)}
+
+    return run
+
+
+def _minimal_app() -> str:
+    path = DATA / "minimal_typer.py"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        path.write_text(MINIMAL_TYPER)
+    return str(path)
+
+
+def _lines(stdout: str) -> dict[str, int]:
+    return {"lines": len(stdout.splitlines())}
+
+
+def _startup_case(name: str, engine_args: list[str], peer_args: list[str]) -> Case:
+    engine = _process(lambda: [ENGINE, *engine_args], _lines)
+    peer = _process(lambda: [sys.executable, _minimal_app(), *peer_args], _lines)
+    return Case(
+        name,
+        f"`graph-engine {' '.join(engine_args)}` vs a minimal typer app, whole process",
+        [
+            Contender(f"graph-engine {' '.join(engine_args)}", engine),
+            Contender(f"minimal typer {' '.join(peer_args)}", peer),
+        ],
+        prepare=_minimal_app,
+    )
+
+
+register(_startup_case("startup-help", ["--help"], ["--help"]))
+register(_startup_case("startup-version", ["--version"], ["--help"]))
+register(_startup_case("startup-command-help", ["select", "--help"], ["select", "--help"]))
+
+
+# -- short queries and all pairs, whole process ---------------------------------------
+
+
+def _edges_4m() -> Path:
+    return generated("gen-4m", **GEN_4M)
+
+
+def _store_4m() -> Path:
+    return store_of("gen-4m", _edges_4m())
+
+
+AUDIENCE_IDS = (1, 2, 3)
+
+
+def _engine_audience() -> list[str]:
+    ids = [str(i) for i in AUDIENCE_IDS]
+    return [ENGINE, "audience", str(_store_4m()), *ids, "--format", "json"]
+
+
+def _duckdb_audience() -> list[str]:
+    sql = (
+        f"SELECT count(DISTINCT follower_id) FROM '{_edges_4m()}' "
+        f"WHERE creator_id IN ({', '.join(map(str, AUDIENCE_IDS))})"
+    )
+    code = f"import duckdb; print(duckdb.sql({sql!r}).fetchone()[0])"
+    return [sys.executable, "-c", code]
+
+
+def _same_reach(results: dict[str, Any]) -> list[str]:
+    reach = {name: (r["result"] or {}).get("reach") for name, r in results.items()}
+    return [] if len(set(reach.values())) == 1 else [f"reach differs: {reach}"]
+
+
+register(
+    Case(
+        "audience-cli-4.6m",
+        "`graph-engine audience STORE 1 2 3` vs DuckDB distinct count on the raw Parquet",
+        [
+            Contender(
+                "graph-engine audience",
+                _process(
+                    _engine_audience, lambda out: {"reach": json.loads(out)["summary"]["reach"]}
+                ),
+            ),
+            Contender(
+                "duckdb process",
+                _process(_duckdb_audience, lambda out: {"reach": int(out.strip())}),
+            ),
+        ],
+        prepare=_store_4m,
+        items=4_600_000,
+        check=_same_reach,
+    )
+)
+
+
+def _pairs_rows(path: Path) -> dict[str, int]:
+    import polars as pl
+
+    return {"pairs": pl.scan_parquet(path).select(pl.len()).collect().item()}
+
+
+def _engine_overlap() -> list[str]:
+    out = DATA / "pairs-engine.parquet"
+    return [ENGINE, "overlap", str(_store_4m()), "--output", str(out)]
+
+
+def _duckdb_overlap() -> list[str]:
+    out = DATA / "pairs-duckdb.parquet"
+    sql = (
+        f"COPY (SELECT a.creator_id AS creator_a, b.creator_id AS creator_b, count(*) AS "
+        f"shared FROM '{_edges_4m()}' a JOIN '{_edges_4m()}' b ON a.follower_id = "
+        f"b.follower_id AND a.creator_id < b.creator_id GROUP BY ALL) TO '{out}' "
+        "(FORMAT parquet)"
+    )
+    return [sys.executable, "-c", f"import duckdb; duckdb.sql({sql!r})"]
+
+
+def _same_pairs(results: dict[str, Any]) -> list[str]:
+    counts = {
+        "graph-engine overlap": _pairs_rows(DATA / "pairs-engine.parquet")["pairs"],
+        "duckdb process": _pairs_rows(DATA / "pairs-duckdb.parquet")["pairs"],
+    }
+    return [] if len(set(counts.values())) == 1 else [f"pair counts differ: {counts}"]
+
+
+register(
+    Case(
+        "overlap-cli-4.6m",
+        "`graph-engine overlap STORE -o pairs.parquet` vs a DuckDB self-join COPY to Parquet",
+        [
+            Contender("graph-engine overlap", _process(_engine_overlap, _lines)),
+            Contender("duckdb process", _process(_duckdb_overlap, _lines)),
+        ],
+        prepare=_store_4m,
+        items=4_600_000,
+        check=_same_pairs,
+    )
+)
