@@ -6,7 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint browser bench clean
+
+# The report tests open report.html in a real headless Chromium: install it when missing
+# (Debian/Ubuntu package `chromium`; sudo when not root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +28,13 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check graph_engine tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "installing Chromium for the report tests (apt-get install chromium)"; \
+	  $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 || { \
+	    $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; }; }
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed

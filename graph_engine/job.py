@@ -213,6 +213,7 @@ class OutputSection(_Section):
 
     dir: str = Field(default="out", description="output folder, relative to the job file")
     plots: bool = Field(default=True, description="draw the PNG plots")
+    report: bool = Field(default=True, description="write report.html (self-contained)")
     matrix_creators: Positive = Field(
         default=30, description="creators in the overlap matrix plot (picks + the largest)"
     )

@@ -9,6 +9,7 @@ a time or a duration.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from graph_engine.job import Job, read_job
 from graph_engine.outputs import dumps_json, fsync_dir, write_frames, write_text
 from graph_engine.overlap import audience_report, empty_pairs, overlap_blocks
 from graph_engine.plots import plot_community_sizes, plot_overlap_matrix, plot_reach_curve
+from graph_engine.run_report import REPORT_NAME, ReportInputs, render_report
 from graph_engine.selection import Selection, select_creators
 from graph_engine.store import WriteMode, current_version, write_store
 from graph_engine.tables import StoreTables
@@ -134,10 +136,36 @@ def _stages(
         outputs.update(_plots(graph, job, found, selection, out))
     outputs["summary"] = out / "summary.json"
     names = {k: str(v.relative_to(out)) for k, v in outputs.items()}
+    if job.output.report:
+        say("report")
+        outputs["report"] = out / REPORT_NAME
+        names["report"] = REPORT_NAME
     store = _relative(job.store, job.out_dir) if job.store is not None else "store"
     summary["outputs"] = dict(sorted({**names, "store": store}.items()))
     write_text(outputs["summary"], dumps_json(summary))
+    if job.output.report:
+        write_text(
+            outputs["report"], render_report(_report_inputs(graph, summary, selection, found))
+        )
     return summary, outputs, selection
+
+
+def _report_inputs(
+    graph: AudienceGraph,
+    summary: dict[str, Any],
+    selection: Selection | None,
+    found: Communities | None,
+) -> ReportInputs:
+    """Gather from memory what `graph-engine report RUN_DIR` reads back from the files."""
+    chosen = selection.to_dict() if selection is not None else None
+    picks = selection.picks[s.CREATOR_ID].to_list() if selection is not None else []
+    return ReportInputs(
+        summary=summary,
+        selection=json.loads(dumps_json(chosen)) if chosen is not None else None,
+        picks_graph=graph.subgraph(creators=picks) if picks else None,
+        communities=found.summary if found is not None else None,
+        membership=found.membership if found is not None else None,
+    )
 
 
 def _ingest(job: Job, say: Progress) -> StoreTables | None:

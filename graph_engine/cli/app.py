@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "communities": ("communities", "communities"),
     "select": ("select", "select"),
     "run": ("run", "run"),
+    "report": ("report", "report"),
     "generate": ("generate", "generate"),
 }
 
