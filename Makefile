@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: run test lint browser bench clean
+.PHONY: run test lint browser java bench clean
 
 # The report tests open report.html in a real headless Chromium: install it when missing
 # (Debian/Ubuntu package `chromium`; sudo when not root).
@@ -17,7 +17,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench,spark]"
 	touch $@
 
 run: $(VENV)/.installed
@@ -34,7 +34,15 @@ browser:
 	  $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 || { \
 	    $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; }; }
 
-test: lint browser
+# The Spark tests run a real local Spark, which needs a Java 17+ runtime.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing a Java runtime for the Spark tests (apt-get install openjdk-17-jre-headless)"; \
+	  $(SUDO) apt-get install -y -q openjdk-17-jre-headless >/dev/null 2>&1 || { \
+	    $(SUDO) apt-get update -q >/dev/null && \
+	    $(SUDO) apt-get install -y -q openjdk-17-jre-headless >/dev/null; }; }
+
+test: lint browser java
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed

@@ -1,0 +1,12 @@
+"""The same answers on Apache Spark: the store's Parquet read by Spark, the work spread.
+
+Needs the ``spark`` extra (``pip install -e .[spark]``: PySpark 4 and a Java 17+
+runtime). Nothing here is imported by the embedded engine.
+"""
+
+from __future__ import annotations
+
+from graph_engine.spark._overlap import spark_overlap
+from graph_engine.spark._session import spark_session
+
+__all__ = ["spark_overlap", "spark_session"]

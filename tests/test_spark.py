@@ -1,0 +1,76 @@
+"""The Spark engine gives exactly the embedded engine's answers (a real local Spark).
+
+Marked `spark`: `make test` runs them (it installs the `spark` extra and, when missing,
+a Java runtime); they take about a minute, most of it Spark's start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from graph_engine import compute_overlap, generate_graph, ingest_into_store, read_store
+
+pytestmark = pytest.mark.spark
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = ["creator_a", "creator_b"]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from graph_engine.spark import spark_session
+
+    session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "4"})
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("spark")
+    out = {}
+    twitter = ROOT / "sample_graphs" / "twitter100" / "followers.tsv.gz"
+    out["twitter100"] = base / "twitter100"
+    ingest_into_store(
+        [twitter], out["twitter100"], creator_column="creator", follower_column="follower"
+    )
+    synthetic = ROOT / "sample_graphs" / "synthetic"
+    out["synthetic"] = base / "synthetic"
+    ingest_into_store([synthetic / "edges.parquet"], out["synthetic"])
+    # skewed: a few creators with most of the follows, heavy followers too
+    generated = generate_graph(
+        base / "gen",
+        n_creators=400,
+        n_followers=20_000,
+        n_edges=120_000,
+        seed=3,
+        popularity_exponent=2.0,
+    )
+    out["generated"] = base / "generated"
+    ingest_into_store([generated.edges_path], out["generated"])
+    return out
+
+
+@pytest.mark.parametrize("name", ["twitter100", "synthetic", "generated"])
+def test_every_overlap_row_is_the_embedded_engines(spark, stores, name):
+    from graph_engine.spark import spark_overlap
+
+    expected = compute_overlap(read_store(stores[name])).sort(KEY)
+    got = spark_overlap(stores[name], spark=spark, partitions=7)
+    assert isinstance(got, pl.DataFrame)
+    assert got.columns == expected.columns
+    assert got.sort(KEY).equals(expected), name  # every row, every float bit
+
+
+def test_filters_and_a_parquet_dataset_written_by_spark(spark, stores, tmp_path):
+    from graph_engine.spark import spark_overlap
+
+    store = stores["generated"]
+    expected = compute_overlap(read_store(store), min_shared=3, min_jaccard=0.02).sort(KEY)
+    out = tmp_path / "pairs.parquet"
+    n = spark_overlap(store, spark=spark, min_shared=3, min_jaccard=0.02, output=out)
+    assert out.is_dir() and n == expected.height  # a dataset folder of part files
+    assert pl.read_parquet(out / "*.parquet").sort(KEY).equals(expected)
