@@ -22,6 +22,7 @@ from graph_engine.store import WriteMode, commit
 from graph_engine.tables import (
     StoreTables,
     build_tables,
+    check_metadata,
     count_rejects,
     merge_metadata,
     metadata_of,
@@ -40,6 +41,7 @@ def ingest(
     follower_column: str = s.FOLLOWER_ID,
     direction: Direction = "follower-creator",
     separator: str | None = None,
+    id_space: s.IdSpace = "shared",
     creators_column: str = s.CREATOR_ID,
     tier_thresholds: tuple[int, int, int] = s.DEFAULT_TIER_THRESHOLDS,
     strict: bool = False,
@@ -53,8 +55,9 @@ def ingest(
         Edge files; see `graph_engine.readers.read_edges` for formats.
     creators
         Optional creators metadata (a file, or a frame with a `creator_id` column).
-    format, creator_column, follower_column, direction, separator
-        How to read the edge files (see `graph_engine.readers.read_edges`).
+    format, creator_column, follower_column, direction, separator, id_space
+        How to read the edge files (see `graph_engine.readers.read_edges`); `id_space`
+        is recorded in the manifest, and an append must use the store's.
     creators_column
         The creator id column of the creators file.
     tier_thresholds
@@ -83,6 +86,11 @@ def ingest(
     """
     if not sources:
         raise InputError("no edge files given; hint: pass one or more edge files")
+    if base is not None and base.id_space != id_space:
+        raise InputError(
+            f"the store's ids are in a {base.id_space} id space, this append says {id_space}; "
+            f"hint: pass --id-space {base.id_space}, or --mode replace to start over"
+        )
     batches = [
         read_edges(
             src,
@@ -91,9 +99,11 @@ def ingest(
             follower_column=follower_column,
             direction=direction,
             separator=separator,
+            id_space=id_space,
         )
         for src in sources
     ]
+    new_edges = sum(b.edges.height for b in batches)
     rejects = pl.concat([b.rejects for b in batches])
     if strict and rejects.height:
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(count_rejects(rejects).items()))
@@ -104,10 +114,16 @@ def ingest(
             f"{ex['raw'] or (ex[s.CREATOR_ID], ex[s.FOLLOWER_ID])!r}; hint: fix the input or "
             "drop --strict to quarantine them in rejects.parquet"
         )
+    if new_edges == 0:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(count_rejects(rejects).items())) or "none"
+        raise InputError(
+            f"no valid edges in {', '.join(f'`{x}`' for x in sources)} (rejected: {counts}); "
+            "hint: check the column names, the format and the edge direction"
+        )
     meta = None
     if creators is not None:
         meta = (
-            creators
+            check_metadata(creators)
             if isinstance(creators, pl.DataFrame)
             else read_creators(creators, creator_column=creators_column)
         )
@@ -115,23 +131,47 @@ def ingest(
     sources_info = [b.source.to_dict() for b in batches]
     del batches
     if base is not None:
+        _check_id_types(original_edges(base).head(0), edges, meta)
         edges.insert(0, original_edges(base))
         rejects = pl.concat([base.rejects, rejects])
         sources_info = base.sources + sources_info
         meta = merge_metadata(metadata_of(base), meta)
     tables = build_tables(edges, meta, tier_thresholds=tier_thresholds)
-    if tables.edges.height == 0:
-        counts = ", ".join(f"{k}: {v}" for k, v in sorted(count_rejects(rejects).items())) or "none"
-        raise InputError(
-            f"no valid edges in {', '.join(f'`{x}`' for x in sources)} (rejected: {counts}); "
-            "hint: check the column names, the format and the edge direction"
-        )
     return replace(
         tables,
+        id_space=id_space,
         rejects=rejects,
         sources=sources_info,
         duplicates=tables.duplicates + (base.duplicates if base else 0),
     )
+
+
+def _check_id_types(
+    store_ids: pl.DataFrame, edges: Sequence[pl.DataFrame], meta: pl.DataFrame | None
+) -> None:
+    """Refuse an append whose ids are text where the store's are integers.
+
+    Appending one text id to an integer-id store would silently turn every id of the
+    store into text (and change how ids sort, compare and export).
+    """
+    frames = [(f"edge file {i + 1}", e) for i, e in enumerate(edges)]
+    if meta is not None:
+        frames.append(("creators metadata", meta.select(s.CREATOR_ID)))
+    for column in (s.CREATOR_ID, s.FOLLOWER_ID):
+        if store_ids.schema[column] != pl.Int64:
+            continue
+        for what, frame in frames:
+            if column in frame.columns and frame.schema[column] != pl.Int64:
+                example = (
+                    frame.filter(pl.col(column).cast(pl.Int64, strict=False).is_null())[column]
+                    .head(1)
+                    .to_list()
+                )
+                raise InputError(
+                    f"the store's `{column}` values are integers, but {what} has text ids "
+                    f"(e.g. {example[:1]}); appending would turn every id into text; hint: "
+                    "fix those ids, or --mode replace to rebuild the store with text ids"
+                )
 
 
 def ingest_into_store(

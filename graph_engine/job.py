@@ -28,8 +28,9 @@ from graph_engine.graph import AudienceGraph
 from graph_engine.ingestion import ingest
 from graph_engine.overlap import Metric, compute_overlap
 from graph_engine.readers import Direction, EdgeFormat
-from graph_engine.schema import Tier
+from graph_engine.schema import IdSpace, Tier
 from graph_engine.selection import Method, Minimize, select_creators
+from graph_engine.sniff import check_separator
 
 __all__ = [
     "CommunitiesSection",
@@ -76,8 +77,11 @@ class InputSection(_Section):
     )
     separator: str | None = Field(
         default=default_of(ingest, "separator"),
-        max_length=1,
-        description="CSV delimiter (sniffed when absent)",
+        description='CSV delimiter (sniffed when absent; "tab" is a tab)',
+    )
+    id_space: IdSpace = Field(
+        default=default_of(ingest, "id_space"),
+        description='"separate" when creator and follower ids are different kinds of account',
     )
     creators_column: str = Field(
         default=default_of(ingest, "creators_column"),
@@ -454,6 +458,13 @@ def _check_together(job: Job) -> str | None:
             f"`input.tiers` must be three increasing follower counts (the lower bounds of "
             f"micro, macro and mega), got {tiers!r}; hint: the default is "
             f"{_toml(list(s.DEFAULT_TIER_THRESHOLDS))}"
+        )
+    try:
+        check_separator(job.input.separator)
+    except ParameterError:
+        return (
+            f"`input.separator` must be one character other than a quote or a newline, got "
+            f'{job.input.separator!r}; hint: ";" or "tab" (a tab)'
         )
     low, high = cr.min_followers, cr.max_followers
     if low is not None and high is not None and high < low:

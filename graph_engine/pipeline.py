@@ -183,6 +183,7 @@ def _ingest(job: Job, say: Progress) -> StoreTables | None:
         follower_column=inp.follower_column,
         direction=inp.direction,
         separator=inp.separator,
+        id_space=inp.id_space,
         creators_column=inp.creators_column,
         tier_thresholds=s.check_tier_thresholds(inp.tiers),
         strict=inp.strict,

@@ -7,11 +7,12 @@ Nothing here builds store tables (`graph_engine.tables`) or touches a store.
 
 from __future__ import annotations
 
-import gzip
+import csv
+import io
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,12 +21,22 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine._hashing import file_sha256
 from graph_engine.errors import InputError, SchemaError, did_you_mean
-from graph_engine.tables import count_rejects, empty_rejects
+from graph_engine.sniff import (
+    check_gzip,
+    check_separator,
+    check_text,
+    first_line,
+    open_content,
+    readable_file,
+    sniff_separator,
+)
+from graph_engine.tables import check_metadata, count_rejects, empty_rejects
 
 __all__ = [
     "Direction",
     "EdgeBatch",
     "EdgeFormat",
+    "RejectReason",
     "Source",
     "detect_format",
     "narrow_ids",
@@ -35,6 +46,11 @@ __all__ = [
 
 EdgeFormat = Literal["auto", "csv", "parquet", "jsonl", "snap"]
 Direction = Literal["follower-creator", "creator-follower"]
+# Why a row of an edge file was not kept (the `reason` column of rejects.parquet).
+RejectReason = Literal["unparsable", "not_an_object", "missing_id", "invalid_id", "self_follow"]
+
+# Id text that exports write for a missing value: such an id is missing, not a creator.
+_NULL_TEXT = ("null", "nan", "none")
 
 _SNAP_LINE = r"^\s*(\S+)\s+(\S+)\s*$"
 
@@ -59,15 +75,9 @@ class Source:
         dict
             path, format, sha256, bytes, rows_read, rows_kept, rows_rejected (by reason).
         """
-        return {
-            "path": self.path,
-            "format": self.format,
-            "sha256": self.sha256,
-            "bytes": self.bytes,
-            "rows_read": self.rows_read,
-            "rows_kept": self.rows_kept,
-            "rows_rejected": self.rejected,
-        }
+        entry = asdict(self)
+        entry["rows_rejected"] = entry.pop("rejected")
+        return entry
 
 
 @dataclass(frozen=True)
@@ -104,14 +114,16 @@ def read_edges(
     follower_column: str = s.FOLLOWER_ID,
     direction: Direction = "follower-creator",
     separator: str | None = None,
+    id_space: s.IdSpace = "shared",
 ) -> EdgeBatch:
-    """Read one edge file into original-id edges and rejected rows.
+    r"""Read one edge file into original-id edges and rejected rows.
 
     Parameters
     ----------
     path
         A CSV/TSV file with a header (any one-character delimiter), Parquet, JSON lines,
-        or a SNAP-style edge list; text formats may be gzip-compressed (``.gz``).
+        or a SNAP-style edge list; text formats may be gzip-compressed (``.gz``). Text
+        must be UTF-8 (a byte-order mark and CRLF line ends are fine).
     format
         ``"auto"`` picks from the file name: ``.parquet``, ``.jsonl``/``.ndjson``,
         ``.csv``/``.tsv``, anything else is a SNAP edge list.
@@ -121,66 +133,67 @@ def read_edges(
         For SNAP edge lists only: ``"follower-creator"`` reads ``a b`` as "a follows b"
         (b is the creator), as SNAP's follow graphs do; ``"creator-follower"`` the reverse.
     separator
-        CSV delimiter; sniffed from the header line when not given.
+        CSV delimiter; sniffed from the header line when not given. ``\t`` (backslash, t)
+        and ``tab`` mean a tab (what a shell passes for ``'\t'``).
+    id_space
+        ``"shared"``: creator and follower ids name the same accounts, so a row whose two
+        ids are equal is a self-follow and rejected. ``"separate"`` (users x artists): such
+        a row is an ordinary edge.
+
+    Returns
+    -------
+    EdgeBatch
+        The valid edges in original ids, the rejected rows and what the file contributed.
 
     Notes
     -----
-    Rows with a missing or empty id are rejected as ``missing_id``, SNAP or JSON lines that
-    do not parse as ``unparsable``, and rows where creator and follower are the same id as
-    ``self_follow``. Ids become int64 when every id of the column is a canonical integer,
-    else strings. Duplicates are kept here; `build_tables` drops them.
+    Ids are kept as given, byte for byte, after stripping surrounding whitespace: no
+    Unicode normalisation (``café`` in NFC and in NFD are two ids), no case folding.
+    Rows are rejected (reason in ``rejects.parquet``, with their line) when a SNAP or JSON
+    line does not parse (``unparsable``), a JSON line is not an object
+    (``not_an_object``), an id is missing, empty or the text ``null``/``NaN``/``None``
+    (``missing_id``), an id is not a scalar string or integer (a JSON list, object,
+    boolean or fraction) or holds a NUL byte (``invalid_id``), or creator and follower
+    are the same id in a shared id space (``self_follow``). Ids become int64 when every
+    id of the column is a canonical integer that fits, else strings (so ``007``,
+    ``+7`` and ids beyond int64 keep their text). Duplicates are kept here;
+    `build_tables` drops them.
     """
-    p = Path(path)
-    if not p.is_file():
-        hint = "check the path" if not p.exists() else "it is a directory, not a file"
-        raise InputError(f"input file `{p}` not found ({hint})")
+    p = readable_file(path, "input file")
     fmt = detect_format(p) if format == "auto" else format
-    _check_gzip(p)
+    sep = check_separator(separator)
+    check_gzip(p)
+    if fmt != "parquet":
+        check_text(p, fmt)
     try:
         if fmt == "parquet":
             raw = _read_parquet(p, creator_column, follower_column)
         elif fmt == "csv":
-            raw = _read_csv(p, creator_column, follower_column, separator)
+            raw = _read_csv(p, creator_column, follower_column, sep)
         elif fmt == "jsonl":
             raw = _read_jsonl(p, creator_column, follower_column)
         else:
             raw = _read_snap(p, direction)
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
         raise InputError(
-            f"cannot read `{p}` as {fmt}: {_first_line(exc)}; hint: check the file is "
+            f"cannot read `{p}` as {fmt}: {first_line(exc)}; hint: check the file is "
             f"{fmt}{' (use --format to say which)' if format == 'auto' else ''} and not truncated"
         ) from exc
     # rows of a CSV start on line 2 (after the header); Parquet rows are numbered from 1
-    return _validate(raw, p, fmt, first_line=2 if fmt == "csv" else 1)
+    return _validate(raw, p, fmt, first_line=2 if fmt == "csv" else 1, id_space=id_space)
 
 
-def _check_gzip(p: Path) -> None:
-    with p.open("rb") as fh:
-        magic = fh.read(2)
-    if p.suffix.lower() == ".gz" or magic == b"\x1f\x8b":
-        try:
-            with gzip.open(p, "rb") as fh:
-                while fh.read(1 << 24):
-                    pass
-        except (OSError, EOFError) as exc:
-            raise InputError(
-                f"`{p}` is not a readable gzip file ({exc}); hint: the file may be truncated "
-                "or not compressed at all (drop the .gz suffix)"
-            ) from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _require_columns(p: Path, present: Sequence[str], wanted: Sequence[str]) -> None:
+def _require_columns(
+    p: Path, present: Sequence[str], wanted: Sequence[str], hint: str | None = None
+) -> None:
     for col in wanted:
         if col not in present:
             option = "--creator-column" if col == wanted[0] else "--follower-column"
+            shown = [f"`{c[:40]}`" for c in present[:12]]
+            more = f" and {len(present) - 12} more" if len(present) > 12 else ""
             raise SchemaError(
                 f"`{p}` has no column `{col}`{did_you_mean(col, present)}; columns are "
-                f"{', '.join(f'`{c}`' for c in present)}; hint: name it with `{option}`"
+                f"{', '.join(shown) or 'none'}{more}; hint: {hint or f'name it with `{option}`'}"
             )
 
 
@@ -190,43 +203,67 @@ def _read_parquet(p: Path, creator_col: str, follower_col: str) -> pl.DataFrame:
     df = pl.read_parquet(p, columns=[creator_col, follower_col])
     for col in (creator_col, follower_col):
         dtype = df.schema[col]
-        if not (dtype.is_integer() or dtype in (pl.String, pl.Categorical)):
+        if not (dtype.is_integer() or dtype in (pl.String, pl.Categorical, pl.Enum)):
             example = df[col].drop_nulls().head(1).to_list()
             raise SchemaError(
                 f"`{p}` column `{col}` has type {dtype} (example value {example[:1]}); "
-                "hint: ids must be integers or strings"
+                "hint: ids must be integers or strings (cast whole-number floats to integers)"
             )
     return df.select(
-        _as_id(pl.col(creator_col), df.schema[creator_col]).alias(s.CREATOR_ID),
-        _as_id(pl.col(follower_col), df.schema[follower_col]).alias(s.FOLLOWER_ID),
+        _as_id(df[creator_col]).alias(s.CREATOR_ID),
+        _as_id(df[follower_col]).alias(s.FOLLOWER_ID),
     )
 
 
-def _as_id(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    return col.cast(pl.Int64) if dtype.is_integer() else col.cast(pl.String)
-
-
-def _sniff_separator(p: Path) -> str:
-    opener = gzip.open if p.suffix.lower() == ".gz" else open
-    with opener(p, "rt", encoding="utf-8", errors="replace") as fh:
-        header = fh.readline()
-    if p.name.lower().removesuffix(".gz").endswith(".tsv"):
-        return "\t"
-    counts = {sep: header.count(sep) for sep in ("\t", ",", ";", "|")}
-    best = max(counts, key=lambda k: counts[k])
-    return best if counts[best] else ","
+def _as_id(col: pl.Series) -> pl.Series:
+    """Int64 for integers that fit (an unsigned id beyond int64 keeps its digits), else text."""
+    if col.dtype.is_integer():
+        top = col.max()
+        fits = col.dtype != pl.UInt64 or top is None or int(top) <= 2**63 - 1  # type: ignore[arg-type]
+        return col.cast(pl.Int64) if fits else col.cast(pl.String)
+    return col.cast(pl.String)
 
 
 def _read_csv(p: Path, creator_col: str, follower_col: str, separator: str | None) -> pl.DataFrame:
-    sep = separator or _sniff_separator(p)
+    sep = separator or sniff_separator(p)
     header = pl.read_csv(p, separator=sep, n_rows=0, infer_schema=False).columns
-    _require_columns(p, header, [creator_col, follower_col])
+    hint = None
+    if len(header) == 1:
+        hint = f"the header does not split at {sep!r}: give the delimiter with `--separator`"
+    _require_columns(p, header, [creator_col, follower_col], hint)
+    for col in (creator_col, follower_col):
+        if f"{col}_duplicated_0" in header:
+            raise SchemaError(
+                f"`{p}` has the column `{col}` more than once; hint: rename one of them"
+            )
     columns = [creator_col, follower_col]
     # read ids as text: parsing straight to int64 would merge "007" and "7"
-    df = pl.read_csv(p, separator=sep, columns=columns, infer_schema=False)
+    try:
+        df = pl.read_csv(p, separator=sep, columns=columns, infer_schema=False)
+    except pl.exceptions.ComputeError as exc:
+        if "more fields" not in str(exc):
+            raise
+        line, fields = _ragged_line(p, sep, len(header))
+        raise InputError(
+            f"`{p}` line {line} has {fields} fields, the header has {len(header)}; hint: "
+            f"quote values that contain {sep!r}, or give the delimiter with `--separator`"
+        ) from None
     return df.select(
         pl.col(creator_col).alias(s.CREATOR_ID), pl.col(follower_col).alias(s.FOLLOWER_ID)
     )
+
+
+def _ragged_line(p: Path, sep: str, width: int) -> tuple[int | str, int | str]:
+    """Find the first line of a CSV with more fields than its header, and its fields."""
+    with (
+        open_content(p) as fh,
+        io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="") as text,
+    ):
+        reader = csv.reader(text, delimiter=sep)
+        for row in reader:
+            if len(row) > width:
+                return reader.line_num, len(row)
+    return "?", "more"
 
 
 def _read_lines(p: Path) -> pl.DataFrame:
@@ -264,17 +301,83 @@ def _read_jsonl(p: Path, creator_col: str, follower_col: str) -> pl.DataFrame:
         pl.col("raw").is_not_null() & (pl.col("raw").str.strip_chars() != "")
     )
     valid = pl.col("raw").str.json_path_match("$").is_not_null()
+    is_object = pl.col("raw").str.strip_chars_start().str.starts_with("{")
     frame = lines.select(
         "line",
-        pl.col("raw").str.json_path_match(f"$.{creator_col}").alias(s.CREATOR_ID),
-        pl.col("raw").str.json_path_match(f"$.{follower_col}").alias(s.FOLLOWER_ID),
+        pl.col("raw").str.json_path_match(_json_path(creator_col)).alias(s.CREATOR_ID),
+        pl.col("raw").str.json_path_match(_json_path(follower_col)).alias(s.FOLLOWER_ID),
         "raw",
-        pl.when(~valid).then(pl.lit("unparsable")).alias(s.REASON),
+        pl.when(~valid)
+        .then(pl.lit("unparsable"))
+        .when(~is_object)
+        .then(pl.lit("not_an_object"))
+        .alias(s.REASON),
     )
-    if frame.height and frame[s.CREATOR_ID].null_count() == frame.height:
+    if frame.height and (
+        frame[s.CREATOR_ID].null_count() == frame.height
+        or frame[s.FOLLOWER_ID].null_count() == frame.height
+    ):
         keys = _json_keys(lines)
-        _require_columns(p, keys, [creator_col, follower_col])
-    return frame
+        if keys:
+            _require_columns(p, keys, [creator_col, follower_col])
+    return _exact_json_ids(frame, creator_col, follower_col)
+
+
+def _json_path(key: str) -> str:
+    return f"$.{key}" if key.isidentifier() else "$[" + json.dumps(key).replace('"', "'") + "]"
+
+
+def _odd_json(value: pl.Expr) -> pl.Expr:
+    """Flag values whose text may not be the id as written (1e+20 for a huge integer)."""
+    return value.str.contains(r"^(?:[\[{]|true$|false$|-?\d[\d.]*[eE.])").fill_null(False)
+
+
+def _json_id(value: object) -> tuple[str | None, bool]:
+    """Return (text, ok) for a decoded JSON value: only strings and integers are ids."""
+    if value is None or isinstance(value, str):
+        return value, True
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value), True
+    return json.dumps(value)[:200], False
+
+
+def _exact_json_ids(frame: pl.DataFrame, creator_col: str, follower_col: str) -> pl.DataFrame:
+    """Decode odd-looking values again: ids as written, else `invalid_id` (lists, ...)."""
+    odd = frame.filter(
+        pl.col(s.REASON).is_null()
+        & (_odd_json(pl.col(s.CREATOR_ID)) | _odd_json(pl.col(s.FOLLOWER_ID)))
+    )
+    if not odd.height:
+        return frame
+    fixes = []
+    for line, raw in odd.select("line", "raw").iter_rows():
+        record = json.loads(raw)
+        creator, creator_ok = _json_id(record.get(creator_col))
+        follower, follower_ok = _json_id(record.get(follower_col))
+        fixes.append(
+            (line, creator, follower, None if creator_ok and follower_ok else "invalid_id")
+        )
+    fixed = pl.DataFrame(
+        fixes,
+        schema={"line": pl.Int64, "_c": pl.String, "_f": pl.String, "_r": pl.String},
+        orient="row",
+    ).with_columns(pl.lit(True).alias("_fixed"))
+    is_fixed = pl.col("_fixed").fill_null(False)
+    return (
+        frame.join(fixed, on="line", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(is_fixed)
+            .then(pl.col("_c"))
+            .otherwise(pl.col(s.CREATOR_ID))
+            .alias(s.CREATOR_ID),
+            pl.when(is_fixed)
+            .then(pl.col("_f"))
+            .otherwise(pl.col(s.FOLLOWER_ID))
+            .alias(s.FOLLOWER_ID),
+            pl.coalesce(pl.col(s.REASON), pl.col("_r")).alias(s.REASON),
+        )
+        .drop("_c", "_f", "_r", "_fixed")
+    )
 
 
 def _json_keys(lines: pl.DataFrame) -> list[str]:
@@ -289,7 +392,13 @@ def _json_keys(lines: pl.DataFrame) -> list[str]:
     return []
 
 
-def _validate(raw: pl.DataFrame, p: Path, fmt: str, *, first_line: int) -> EdgeBatch:
+def _null_text(col: pl.Expr) -> pl.Expr:
+    return col.str.to_lowercase().is_in(_NULL_TEXT).fill_null(False)
+
+
+def _validate(
+    raw: pl.DataFrame, p: Path, fmt: str, *, first_line: int, id_space: s.IdSpace
+) -> EdgeBatch:
     """Normalise ids, classify rejects, settle the id type of each column.
 
     `raw` has `creator_id` and `follower_id`; text readers add `line`, `raw` and a
@@ -298,22 +407,29 @@ def _validate(raw: pl.DataFrame, p: Path, fmt: str, *, first_line: int) -> EdgeB
     cid, fid = pl.col(s.CREATOR_ID), pl.col(s.FOLLOWER_ID)
     if raw.schema[s.CREATOR_ID] != raw.schema[s.FOLLOWER_ID]:  # mixed: compare as text
         raw = raw.with_columns(cid.cast(pl.String), fid.cast(pl.String))
+    missing = cid.is_null() | fid.is_null()
+    invalid = pl.lit(False)
     if raw.schema[s.CREATOR_ID] == pl.String:
         raw = raw.with_columns(
             cid.str.strip_chars().replace("", None), fid.str.strip_chars().replace("", None)
         )
+        missing = missing | _null_text(cid) | _null_text(fid)
+        invalid = cid.str.contains("\x00", literal=True) | fid.str.contains("\x00", literal=True)
     preset = pl.col(s.REASON) if s.REASON in raw.columns else pl.lit(None, pl.String)
-    missing = cid.is_null() | fid.is_null()
+    self_follow = (cid == fid) if id_space == "shared" else pl.lit(False)
     reason = (
         pl.when(preset.is_not_null())
         .then(preset)
         .when(missing)
         .then(pl.lit("missing_id"))
-        .when(cid == fid)
+        .when(invalid)
+        .then(pl.lit("invalid_id"))
+        .when(self_follow)
         .then(pl.lit("self_follow"))
     )
-    is_bad = raw.select((preset.is_not_null() | missing | (cid == fid)).fill_null(True))
-    bad = is_bad.to_series()
+    bad = raw.select(
+        (preset.is_not_null() | missing | invalid | self_follow).fill_null(True)
+    ).to_series()
     rejects = empty_rejects()
     good = raw.select(s.CREATOR_ID, s.FOLLOWER_ID)
     if bad.any():
@@ -368,55 +484,90 @@ def read_creators(
 ) -> pl.DataFrame:
     """Read a creators metadata file (CSV/TSV, Parquet or JSON lines), one row per creator.
 
-    Known columns are checked and cast (`handle`, `declared_followers`, `cost`,
-    `engagement_rate`, `niche`); any other column is kept as given.
+    Parameters
+    ----------
+    path
+        The file; text may be gzip-compressed.
+    creator_column
+        The column holding the creator id (renamed to ``creator_id``).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``creator_id`` (int64 when every id is a canonical integer, else text) and the
+        other columns, checked by `graph_engine.tables.check_metadata`.
+
+    Notes
+    -----
+    Ids are read as text, stripped and typed like edge ids (``007`` stays a string).
+    Wholly empty rows are skipped; a row with values but no id is an error.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"creators file `{p}` not found (check the path)")
-    _check_gzip(p)
+    p = readable_file(path, "creators file")
+    check_gzip(p)
     fmt = detect_format(p)
+    if fmt != "parquet":
+        check_text(p, fmt)
     try:
-        if fmt == "parquet":
-            meta = pl.read_parquet(p)
-        elif fmt == "jsonl":
-            meta = pl.read_ndjson(p)
-        else:
-            meta = pl.read_csv(p, separator=_sniff_separator(p), infer_schema_length=None)
+        meta = _read_table(p, fmt, creator_column)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(
-            f"cannot read creators file `{p}`: {_first_line(exc)}; hint: CSV/TSV with a "
-            "header, Parquet or JSON lines"
+            f"cannot read creators file `{p}`{_bad_json_line(p) if fmt == 'jsonl' else ''}: "
+            f"{first_line(exc)}; hint: CSV/TSV with a header, Parquet or JSON lines"
         ) from exc
-    _require_columns(p, meta.columns, [creator_column])
-    meta = meta.rename({creator_column: s.CREATOR_ID})
-    for col in s.RESERVED_CREATOR_COLUMNS:
-        if col in meta.columns:
-            raise SchemaError(
-                f"creators file `{p}` has a column `{col}`, which the engine computes; "
-                f"hint: rename or drop it (tiers come from `declared_followers` or observed "
-                "followers)"
-            )
-    meta = meta.filter(pl.col(s.CREATOR_ID).is_not_null())
-    for col, dtype in s.CREATOR_METADATA.items():
-        if col in meta.columns:
-            cast = meta[col].cast(dtype, strict=False)
-            bad = meta.filter(cast.is_null() & meta[col].is_not_null())
-            if bad.height:
-                raise SchemaError(
-                    f"creators file `{p}` column `{col}` must be {dtype}; found "
-                    f"{bad[col][0]!r} for creator {bad[s.CREATOR_ID][0]!r} "
-                    f"({bad.height} bad values); hint: fix or blank those cells"
-                )
-            meta = meta.with_columns(cast.alias(col))
-    ids = meta[s.CREATOR_ID]
-    meta = meta.with_columns(
-        narrow_ids(ids.cast(pl.String).str.strip_chars()) if ids.dtype != pl.Int64 else ids
-    )
-    dupes = meta.filter(pl.col(s.CREATOR_ID).is_duplicated())
-    if dupes.height:
+    _require_columns(p, meta.columns, [creator_column], "name it with `--creators-column`")
+    if creator_column != s.CREATOR_ID and s.CREATOR_ID in meta.columns:
         raise SchemaError(
-            f"creators file `{p}` lists creator {dupes[s.CREATOR_ID][0]!r} more than once "
-            f"({dupes.height} rows involved); hint: keep one row per creator"
+            f"creators file `{p}` has a column `{s.CREATOR_ID}` besides the id column "
+            f"`{creator_column}`; hint: rename or drop one of them"
         )
-    return meta
+    meta = _creator_ids(p, meta.rename({creator_column: s.CREATOR_ID}), fmt)
+    return check_metadata(meta, f"creators file `{p}`")
+
+
+def _read_table(p: Path, fmt: str, id_column: str) -> pl.DataFrame:
+    if fmt == "parquet":
+        return pl.read_parquet(p)
+    if fmt == "jsonl":
+        return pl.read_ndjson(p, infer_schema_length=None)
+    sep = sniff_separator(p)
+    header = pl.read_csv(p, separator=sep, n_rows=0, infer_schema=False).columns
+    text_id = {id_column: pl.String} if id_column in header else None  # "007" is not 7
+    return pl.read_csv(p, separator=sep, infer_schema_length=None, schema_overrides=text_id)
+
+
+def _bad_json_line(p: Path) -> str:
+    """Say which line of a JSON lines file is first not a JSON object (" line N")."""
+    with open_content(p) as fh, io.TextIOWrapper(fh, "utf-8-sig", "replace") as text:
+        for number, line in enumerate(text, 1):
+            try:
+                ok = not line.strip() or isinstance(json.loads(line), dict)
+            except ValueError:
+                ok = False
+            if not ok:
+                return f" line {number}"
+    return ""
+
+
+def _creator_ids(p: Path, meta: pl.DataFrame, fmt: str) -> pl.DataFrame:
+    """Type and strip the ids; skip wholly empty rows, refuse rows with values but no id."""
+    dtype = meta.schema[s.CREATOR_ID]
+    if not (dtype.is_integer() or dtype in (pl.String, pl.Categorical, pl.Enum)):
+        example = meta[s.CREATOR_ID].drop_nulls().head(1).to_list()
+        raise SchemaError(
+            f"creators file `{p}` column `{s.CREATOR_ID}` has type {dtype} (example value "
+            f"{example[:1]}); hint: ids must be integers or strings"
+        )
+    ids = _as_id(meta[s.CREATOR_ID])
+    if ids.dtype == pl.String:
+        ids = narrow_ids(ids.str.strip_chars().replace("", None))
+    meta = meta.with_columns(ids.alias(s.CREATOR_ID))
+    meta = meta.with_row_index("_line", 2 if fmt == "csv" else 1)
+    no_id = meta.filter(pl.col(s.CREATOR_ID).is_null())
+    with_values = no_id.filter(~pl.all_horizontal(pl.exclude("_line").is_null()))
+    if with_values.height:
+        raise SchemaError(
+            f"creators file `{p}` line {with_values['_line'][0]} has no `{s.CREATOR_ID}` "
+            f"({with_values.height} rows with values but no id); hint: fill in the id or "
+            "delete the row"
+        )
+    return meta.filter(pl.col(s.CREATOR_ID).is_not_null()).drop("_line")

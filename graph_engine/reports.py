@@ -83,6 +83,7 @@ def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
         "duplicates": counts["duplicates"],
         "rejected": counts["rejected"],
         "creator_id_type": manifest["id_types"][s.CREATOR_ID],
+        "id_space": manifest.get("id_space", "shared"),
         "metadata_columns": [
             c for c in creators.columns if c not in (s.CREATOR, s.CREATOR_ID, s.FOLLOWERS, s.TIER)
         ],

@@ -22,6 +22,7 @@ __all__ = [
     "REJECTS_SCHEMA",
     "StoreTables",
     "build_tables",
+    "check_metadata",
     "count_rejects",
     "empty_rejects",
     "merge_metadata",
@@ -201,6 +202,79 @@ def build_tables(
         duplicates=n_rows - edges.height,
         tier_thresholds=tier_thresholds,
     )
+
+
+# Known metadata columns whose values must be finite and not negative.
+_NON_NEGATIVE = ("declared_followers", "cost", "engagement_rate")
+
+
+def check_metadata(meta: pl.DataFrame, what: str = "creators metadata") -> pl.DataFrame:
+    """Check and cast creators metadata: one row per creator, known columns typed and valid.
+
+    Parameters
+    ----------
+    meta
+        A frame with ``creator_id`` and any other columns.
+    what
+        How error messages name it (e.g. "creators file `x.csv`").
+
+    Returns
+    -------
+    polars.DataFrame
+        `meta` with `handle`, `declared_followers`, `cost`, `engagement_rate` and `niche`
+        cast to their types (any other column as given).
+
+    Raises
+    ------
+    SchemaError
+        On a column the engine computes (`creator`, `followers`, `tier`), a value that does
+        not cast, a negative or non-finite count, cost or rate, or a creator listed twice.
+
+    Examples
+    --------
+    >>> check_metadata(pl.DataFrame({"creator_id": [1], "cost": ["12.5"]}))["cost"].to_list()
+    [12.5]
+    """
+    if s.CREATOR_ID not in meta.columns:
+        raise SchemaError(f"{what} has no `{s.CREATOR_ID}` column; hint: add the id column")
+    for col in s.RESERVED_CREATOR_COLUMNS:
+        if col in meta.columns:
+            raise SchemaError(
+                f"{what} has a column `{col}`, which the engine computes; hint: rename or "
+                "drop it (tiers come from `declared_followers` or observed followers)"
+            )
+    for col, dtype in s.CREATOR_METADATA.items():
+        if col not in meta.columns:
+            continue
+        given = meta[col]
+        if given.dtype == pl.String and dtype != pl.String:
+            given = given.str.strip_chars().replace("", None)
+        cast = given.cast(dtype, strict=False)
+        bad = meta.filter(cast.is_null() & given.is_not_null())
+        if bad.height:
+            raise SchemaError(
+                f"{what} column `{col}` must be {dtype}; found {bad[col][0]!r} for creator "
+                f"{bad[s.CREATOR_ID][0]!r} ({bad.height} bad values); hint: fix or blank "
+                "those cells"
+            )
+        if col in _NON_NEGATIVE:
+            valid = cast.cast(pl.Float64).is_finite() & (cast >= 0)
+            bad = meta.filter(~valid.fill_null(True))
+            if bad.height:
+                raise SchemaError(
+                    f"{what} column `{col}` must be a finite number >= 0; found "
+                    f"{cast.filter(~valid.fill_null(True))[0]!r} for creator "
+                    f"{bad[s.CREATOR_ID][0]!r} ({bad.height} bad values); hint: fix or blank "
+                    "those cells"
+                )
+        meta = meta.with_columns(cast.alias(col))
+    dupes = meta.filter(pl.col(s.CREATOR_ID).is_duplicated())
+    if dupes.height:
+        raise SchemaError(
+            f"{what} lists creator {dupes[s.CREATOR_ID][0]!r} more than once "
+            f"({dupes.height} rows involved); hint: keep one row per creator"
+        )
+    return meta
 
 
 def original_edges(tables: StoreTables) -> pl.DataFrame:

@@ -14,7 +14,7 @@ from graph_engine.errors import ParameterError
 from graph_engine.ingestion import ingest, ingest_into_store
 from graph_engine.readers import Direction, EdgeFormat
 from graph_engine.reports import summarize_store
-from graph_engine.schema import check_tier_thresholds
+from graph_engine.schema import IdSpace, check_tier_thresholds
 from graph_engine.store import WriteMode, write_store
 
 __all__ = ["ingest_command", "parse_tiers", "register"]
@@ -72,6 +72,10 @@ def ingest_command(
     separator: Annotated[
         str | None, typer.Option(help="CSV delimiter (sniffed from the header by default).")
     ] = default_of(ingest, "separator"),
+    id_space: Annotated[
+        IdSpace,
+        typer.Option(help="separate: creator and follower ids name different kinds of account."),
+    ] = default_of(ingest, "id_space"),
     creators_column: Annotated[
         str, typer.Option(help="Creator id column of the creators file.")
     ] = default_of(ingest, "creators_column"),
@@ -103,6 +107,7 @@ def ingest_command(
             follower_column=follower_column,
             direction=direction,
             separator=separator,
+            id_space=id_space,
             creators_column=creators_column,
             tier_thresholds=parse_tiers(tiers),
             strict=strict,
