@@ -25,6 +25,7 @@ __all__ = [
     "TABLE_SUFFIXES",
     "atomic_path",
     "dumps_json",
+    "flat_columns",
     "fsync_dir",
     "to_jsonable",
     "write_frames",
@@ -212,6 +213,29 @@ def _write_parquet(frames: Iterable[pl.DataFrame], tmp: Path, empty: pl.DataFram
     return rows
 
 
+def flat_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Turn nested columns (lists, structs) into JSON text, for CSV, which holds only scalars.
+
+    Parameters
+    ----------
+    frame
+        Any frame.
+
+    Returns
+    -------
+    polars.DataFrame
+        The frame, with every nested cell as its JSON text (``["a", "b"]``).
+    """
+    nested = [c for c, t in frame.schema.items() if t.is_nested()]
+    return frame.with_columns(
+        pl.col(c).map_elements(_json_cell, return_dtype=pl.String, skip_nulls=True) for c in nested
+    )
+
+
+def _json_cell(value: Any) -> str:
+    return json.dumps(to_jsonable(value.to_list() if isinstance(value, pl.Series) else value))
+
+
 def _write_text_rows(
     frames: Iterable[pl.DataFrame], tmp: Path, empty: pl.DataFrame, *, csv: bool
 ) -> int:
@@ -220,12 +244,12 @@ def _write_text_rows(
         first = True
         for frame in frames:
             if csv:
-                frame.write_csv(fh, include_header=first)
+                flat_columns(frame).write_csv(fh, include_header=first)
             else:
                 frame.write_ndjson(fh)
             first, rows = False, rows + frame.height
         if first and csv:
-            empty.write_csv(fh)
+            flat_columns(empty).write_csv(fh)
     return rows
 
 

@@ -471,8 +471,11 @@ def test_constraints_validate_with_the_public_messages():
         Constraints()
     with pytest.raises(ParameterError, match="`count` must be at least 1, got 0"):
         Constraints(count=0)
-    with pytest.raises(ParameterError, match="`budget` must be positive, got 0"):
+    with pytest.raises(ParameterError, match="`budget` must be a positive finite number, got 0"):
         Constraints(budget=0.0)
+    for budget in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ParameterError, match="`budget` must be a positive finite number"):
+            Constraints(budget=budget)
     with pytest.raises(ParameterError, match="cannot be combined with `count` or `budget`"):
         Constraints(count=2, target=5.0)
     with pytest.raises(ParameterError, match="`max_per_community` must be at least 1"):
@@ -487,7 +490,7 @@ def test_constraints_validate_with_the_public_messages():
     g = make_graph([("a", 1), ("b", 2)])
     for kwargs, message in [
         ({"count": 0}, "`count` must be at least 1, got 0"),
-        ({"budget": -1}, "`budget` must be positive, got -1"),
+        ({"budget": -1}, "`budget` must be a positive finite number, got -1"),
         ({"target_reach": 1.5}, r"`target_reach` is a share in \(0, 1\], got 1.5"),
         ({"count": 1, "target_reach": 0.5}, "cannot be combined"),
         ({"count": 1, "max_per_community": 0}, "`max_per_community` must be at least 1, got 0"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import math
 import os
 import re
@@ -25,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from graph_engine.cli._options import Format
-from graph_engine.outputs import dumps_json, to_jsonable, write_result
+from graph_engine.outputs import dumps_json, flat_columns, write_result
 
 __all__ = [
     "Result",
@@ -211,13 +210,8 @@ def _csv(result: Result) -> str:
 
 
 def _frame_csv(frame: pl.DataFrame) -> str:
-    nested = [c for c, t in frame.schema.items() if t.is_nested()]
-    frame = frame.with_columns(
-        pl.col(c).map_elements(lambda v: json.dumps(to_jsonable(v)), return_dtype=pl.String)
-        for c in nested
-    )
     buf = io.StringIO()
-    frame.write_csv(buf)
+    flat_columns(frame).write_csv(buf)
     return buf.getvalue()
 
 

@@ -10,6 +10,7 @@ The tolerances with which a selection satisfies a limit are defined here, once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -51,7 +52,7 @@ def check_limits(*, count: int | None, budget: float | None, has_target: bool) -
     ------
     ParameterError
         When no limit is given, a target is combined with a count or a budget, the count
-        is below 1 or the budget is not positive.
+        is below 1 or the budget is not a positive finite number.
     """
     if count is None and budget is None and not has_target:
         raise ParameterError("give `count`, `budget` or `target_reach`; hint: --count 10")
@@ -59,8 +60,8 @@ def check_limits(*, count: int | None, budget: float | None, has_target: bool) -
         raise ParameterError("`target_reach` cannot be combined with `count` or `budget`")
     if count is not None and count < 1:
         raise ParameterError(f"`count` must be at least 1, got {count}")
-    if budget is not None and budget <= 0:
-        raise ParameterError(f"`budget` must be positive, got {budget}")
+    if budget is not None and not (budget > 0 and math.isfinite(budget)):
+        raise ParameterError(f"`budget` must be a positive finite number, got {budget}")
 
 
 def check_cap(cap: int | None) -> None:

@@ -127,12 +127,12 @@ def creator_costs(
         else by_tier
     )
     cost = price.to_numpy() * posts + overhead
-    bad = np.flatnonzero(~(cost > 0))
+    bad = np.flatnonzero(~((cost > 0) & np.isfinite(cost)))
     if bad.size:
         cid = graph.creator_ids(rows[bad[:1]]).to_list()[0]
         raise ParameterError(
-            f"creator {cid!r} costs {cost[bad[0]]}; costs must be positive; hint: fix its "
-            "`cost` or pass --overhead"
+            f"creator {cid!r} costs {cost[bad[0]]}; costs must be positive and finite; "
+            "hint: fix its `cost` or pass --overhead"
         )
     return np.asarray(cost, dtype=np.float64)
 

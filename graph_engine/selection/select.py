@@ -156,6 +156,9 @@ def select_creators(
         max_per_community=max_per_community,
         posts=posts,
         overhead=overhead,
+        min_engagement=min_engagement,
+        max_following=max_following,
+        time_limit=time_limit,
     )
     rows, must, notes = eligible_creators(graph, must_include, must_exclude, min_engagement)
     cost = creator_costs(graph, rows, price_by_tier, posts, overhead)
@@ -223,14 +226,32 @@ def _check_arguments(
     max_per_community: int | None,
     posts: int,
     overhead: float,
+    min_engagement: float | None,
+    max_following: int | None,
+    time_limit: float,
 ) -> None:
     """Reject contradictory or out-of-range arguments, before reading any data."""
     check_limits(count=count, budget=budget, has_target=target_reach is not None)
     if target_reach is not None and not 0 < target_reach <= 1:
         raise ParameterError(f"`target_reach` is a share in (0, 1], got {target_reach}")
     check_cap(max_per_community)
-    if posts < 1 or overhead < 0:
-        raise ParameterError("`posts` must be at least 1 and `overhead` at least 0")
+    if posts < 1 or not (overhead >= 0 and math.isfinite(overhead)):
+        raise ParameterError(
+            f"`posts` must be at least 1 and `overhead` a finite number >= 0, got {posts} "
+            f"and {overhead}"
+        )
+    if min_engagement is not None and not (min_engagement >= 0 and math.isfinite(min_engagement)):
+        raise ParameterError(
+            f"`min_engagement` must be a finite number >= 0, got {min_engagement}; hint: "
+            "--min-engagement 0.02 for 2%"
+        )
+    if max_following is not None and max_following < 1:
+        raise ParameterError(
+            f"`max_following` must be at least 1 (followers following more creators count "
+            f"0), got {max_following}"
+        )
+    if not (time_limit > 0 and math.isfinite(time_limit)):
+        raise ParameterError(f"`time_limit` must be a positive number of seconds, got {time_limit}")
 
 
 def _check_must(p: Problem, count: int | None, budget: float | None) -> None:

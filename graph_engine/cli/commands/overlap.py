@@ -57,6 +57,8 @@ def overlap(
     format: FormatOpt = "table",
 ) -> None:
     """Pairwise follower overlap of creators (exact, streamed to --output)."""
+    if limit < 1:
+        raise ParameterError(f"`--limit` must be at least 1 (pairs shown), got {limit}")
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
     with progress_bar("overlap") as progress:
         blocks = overlap_blocks(

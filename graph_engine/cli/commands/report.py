@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from graph_engine.cli._render import echo
+from graph_engine.cli._options import FormatOpt
+from graph_engine.cli._render import render
 from graph_engine.run_report import write_report
 
 __all__ = ["register", "report"]
@@ -15,9 +16,10 @@ __all__ = ["register", "report"]
 
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A folder written by `graph-engine run`.")],
+    format: FormatOpt = "table",
 ) -> None:
     """Write report.html into a run folder: the plan, picks, charts; opens offline."""
-    echo(f"wrote {write_report(run_dir)}")
+    render({"report": str(write_report(run_dir))}, format, title="wrote")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ import typer
 
 from graph_engine._defaults import default_of
 from graph_engine.cli._options import FormatOpt, StoreArg
-from graph_engine.cli._render import echo, render
+from graph_engine.cli._render import render
 from graph_engine.errors import StoreError
 from graph_engine.store import describe_versions, restore, verify
 
@@ -46,10 +46,11 @@ def restore_version(
     store: StoreArg,
     version: VersionArg,
     wait: WaitOpt = default_of(restore, "wait"),
+    format: FormatOpt = "table",
 ) -> None:
     """Make an older version live again (its checksums are checked first)."""
     before = restore(store, version, wait=wait)
-    echo(f"{version} of {store} is live (was {before})")
+    render({"store": str(store), "live": version, "was": before}, format, title="restored")
 
 
 def register(app: typer.Typer) -> None:
