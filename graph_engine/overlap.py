@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -34,6 +34,7 @@ __all__ = [
     "overlap_blocks",
     "pair_metrics",
     "similar_creators",
+    "strongest_pairs",
 ]
 
 Metric = Literal["jaccard", "shared", "overlap_coefficient", "share_of_a", "share_of_b"]
@@ -186,6 +187,48 @@ def compute_overlap(
         )
     )
     return pl.concat(frames) if frames else empty_pairs(graph)
+
+
+def strongest_pairs(
+    blocks: Iterable[pl.DataFrame], limit: int, *, by: Metric = "jaccard"
+) -> tuple[pl.DataFrame, int]:
+    """Keep the `limit` strongest pairs of a stream of blocks, in memory bounded by `limit`.
+
+    Parameters
+    ----------
+    blocks
+        Pair blocks (from `overlap_blocks`), all with one schema.
+    limit
+        How many pairs to keep (at least 1).
+    by
+        The metric that ranks pairs; ties go to more shared followers, then to the ids.
+
+    Returns
+    -------
+    tuple of (polars.DataFrame, int)
+        The strongest pairs, strongest first, and the number of pairs seen.
+
+    Examples
+    --------
+    >>> a = pl.DataFrame({"creator_a": ["x"], "creator_b": ["y"], "shared": [1], "jaccard": [0.5]})
+    >>> b = pl.DataFrame({"creator_a": ["x"], "creator_b": ["z"], "shared": [2], "jaccard": [0.9]})
+    >>> top, seen = strongest_pairs([a, b], 1)
+    >>> top["creator_b"].to_list(), seen
+    (['z'], 2)
+    """
+    if limit < 1:
+        raise ParameterError(f"`limit` must be at least 1, got {limit}")
+    order = [by, "shared", "creator_a", "creator_b"]
+    descending = [True, True, False, False]
+    best: pl.DataFrame | None = None
+    seen = 0
+    for block in blocks:
+        seen += block.height
+        merged = block if best is None else pl.concat([best, block])
+        best = merged.sort(order, descending=descending).head(limit)
+    if best is None:
+        raise ParameterError("no pair blocks given")
+    return best, seen
 
 
 def empty_pairs(graph: AudienceGraph) -> pl.DataFrame:

@@ -18,6 +18,7 @@ from graph_engine.overlap import (
     compute_overlap,
     overlap_blocks,
     similar_creators,
+    strongest_pairs,
 )
 
 from .conftest import ZOO, audiences, graph_from_edges
@@ -165,3 +166,23 @@ def test_isolated_creators_produce_no_pairs():
     pairs = compute_overlap(graph)
     assert pairs.height == 0 and pairs.columns[:3] == ["creator_a", "creator_b", "shared"]
     assert np.all(graph.degrees > 0)
+
+
+@pytest.mark.parametrize("by", ["jaccard", "shared"])
+@pytest.mark.parametrize("limit", [1, 5, 37])
+def test_strongest_pairs_of_a_stream_are_the_top_of_a_full_sort(by, limit):
+    edges = [(c, f) for c in "abcdefgh" for f in range(ord(c) % 5, 12, 1 + ord(c) % 3)]
+    graph = graph_from_edges(edges)
+    brute = brute_pairs(edges)
+    aud = {str(c): {str(f) for f in fs} for c, fs in audiences(edges).items()}
+
+    def score(pair):
+        a, b = pair
+        return brute[pair] if by == "shared" else brute[pair] / len(aud[a] | aud[b])
+
+    # brute force ranking: metric, then shared, both descending, then the ids ascending
+    ranked = sorted(brute, key=lambda p: (-score(p), -brute[p], p))[:limit]
+    blocks = overlap_blocks(graph, block_entries=1)  # one creator per block
+    top, seen = strongest_pairs(blocks, limit, by=by)
+    assert seen == len(brute)
+    assert list(zip(top["creator_a"], top["creator_b"], strict=True)) == ranked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Annotated
 
 import polars as pl
@@ -30,6 +31,7 @@ from graph_engine.overlap import (
     empty_pairs,
     overlap_blocks,
     similar_creators,
+    strongest_pairs,
 )
 
 __all__ = ["audience", "overlap", "register", "similar"]
@@ -73,13 +75,15 @@ def overlap(
             n = write_frames(blocks, output, empty=empty_pairs(graph))
             echo(f"wrote {n:,} pairs to {output}", err=True)
             return
-        pairs = pl.concat([empty_pairs(graph), *blocks])
+        if format == "table":  # memory holds the shown pairs, not every pair
+            strongest, n_pairs = strongest_pairs(chain([empty_pairs(graph)], blocks), limit, by=by)
+        else:
+            pairs = pl.concat([empty_pairs(graph), *blocks])
     if format == "table":
-        strongest = pairs.sort([by, "shared"], descending=True).head(limit)
         render(
-            {"pairs": pairs.height, "creators": graph.n_creators, "strongest": strongest},
+            {"pairs": n_pairs, "creators": graph.n_creators, "strongest": strongest},
             format,
-            title=f"overlap, strongest {min(limit, pairs.height)} pairs by {by}",
+            title=f"overlap, strongest {strongest.height} pairs by {by}",
         )
     else:
         render(pairs, format)
