@@ -90,9 +90,8 @@ def load_graph(
     AudienceGraph
         The chosen creators and their followers.
     """
-    graph = read_store(store)
     choice = creator_choice(creators, creators_file, tier, min_followers, max_followers)
-    sub = graph.subgraph(**choice)
+    sub = read_store(store, **choice)  # with a choice, only the chosen creators' edges
     if sub.n_creators == 0:
         raise ParameterError("no creator matches the creator-choice options; hint: loosen them")
     return sub

@@ -24,6 +24,7 @@ from graph_engine.cli._options import (
 )
 from graph_engine.cli._render import echo, progress_bar, render, write
 from graph_engine.errors import ParameterError
+from graph_engine.graph import read_store
 from graph_engine.outputs import write_frames
 from graph_engine.overlap import (
     audience_report,
@@ -102,7 +103,8 @@ def audience(
     ids = list(creator_ids or []) + (read_id_file(creators_file) if creators_file else [])
     if not ids:
         raise ParameterError("no creators given; hint: `graph-engine audience STORE ID ID ...`")
-    report = audience_report(load_graph(store), ids).to_dict()
+    # read only the listed creators' edges: time follows the list, not the store
+    report = audience_report(read_store(store, creators=ids), ids).to_dict()
     if output is not None:
         write(report["creators"] if output.suffix.lower() != ".json" else report, output)
     else:
