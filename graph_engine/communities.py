@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
 import polars as pl
@@ -19,6 +19,7 @@ from graph_engine import schema as s
 from graph_engine.errors import ParameterError
 from graph_engine.graph import AudienceGraph, CreatorId
 from graph_engine.overlap import overlap_blocks
+from graph_engine.vocab import CommunityMethod, Weight
 
 if TYPE_CHECKING:
     import igraph
@@ -33,8 +34,6 @@ __all__ = [
     "partition",
 ]
 
-CommunityMethod = Literal["leiden", "louvain"]
-Weight = Literal["jaccard", "shared", "overlap_coefficient"]
 TOP_CREATORS = 5
 
 

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import numpy as np
 import polars as pl
@@ -21,6 +21,7 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError
 from graph_engine.graph import AudienceGraph, CreatorId
+from graph_engine.vocab import Metric
 
 __all__ = [
     "MAX_MATRIX",
@@ -37,7 +38,6 @@ __all__ = [
     "strongest_pairs",
 ]
 
-Metric = Literal["jaccard", "shared", "overlap_coefficient", "share_of_a", "share_of_b"]
 METRICS: tuple[Metric, ...] = get_args(Metric)
 
 PAIR_SCHEMA: dict[str, Any] = {

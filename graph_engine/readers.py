@@ -31,6 +31,7 @@ from graph_engine.sniff import (
     sniff_separator,
 )
 from graph_engine.tables import check_metadata, count_rejects, empty_rejects
+from graph_engine.vocab import Direction, EdgeFormat
 
 __all__ = [
     "Direction",
@@ -44,8 +45,6 @@ __all__ = [
     "read_edges",
 ]
 
-EdgeFormat = Literal["auto", "csv", "parquet", "jsonl", "snap"]
-Direction = Literal["follower-creator", "creator-follower"]
 # Why a row of an edge file was not kept (the `reason` column of rejects.parquet).
 RejectReason = Literal["unparsable", "not_an_object", "missing_id", "invalid_id", "self_follow"]
 

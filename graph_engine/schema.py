@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Literal
+from typing import Final
 
 import polars as pl
 
 from graph_engine.errors import ParameterError
+from graph_engine.vocab import IdSpace, Tier
 
 __all__ = [
     "CREATOR",
@@ -55,12 +56,7 @@ CREATOR_METADATA: Final[dict[str, type[pl.DataType]]] = {
 # Columns the engine computes; a metadata file may not supply them.
 RESERVED_CREATOR_COLUMNS: Final = (CREATOR, FOLLOWERS, TIER)
 
-# Whether creator and follower ids name the same kind of account ("shared": a user who
-# follows herself is a self-follow and rejected) or different kinds ("separate": users x
-# artists, where equal ids are different entities).
-IdSpace = Literal["shared", "separate"]
 
-Tier = Literal["nano", "micro", "macro", "mega"]
 TIERS: Final[tuple[Tier, ...]] = ("nano", "micro", "macro", "mega")
 # Lower bounds of micro, macro and mega (DESIGN.md): nano < 1,000 <= micro < 100,000 <= macro
 # < 1,000,000 <= mega.

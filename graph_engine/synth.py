@@ -14,7 +14,6 @@ import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -23,6 +22,7 @@ import pyarrow.parquet as pq
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError
+from graph_engine.vocab import SynthFormat
 
 __all__ = [
     "SynthFormat",
@@ -31,7 +31,6 @@ __all__ = [
     "price_per_post",
 ]
 
-SynthFormat = Literal["parquet", "csv"]
 
 # (followers, price per post in $) anchors of the default price model (DESIGN.md figures);
 # prices are interpolated in log-log space between them.

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import graph_engine as ge
+from graph_engine.cli.app import COMMANDS
 
 PACKAGE = Path(ge.__file__).parent
 HEAVY = ("typer", "rich", "click", "igraph", "leidenalg", "numba", "highspy", "matplotlib")
@@ -80,7 +81,7 @@ def test_python_dash_m_runs_the_command_line():
 def test_the_command_table_is_what_the_command_modules_register():
     import typer
 
-    from graph_engine.cli.app import COMMANDS, _load, _short_help
+    from graph_engine.cli.app import _load, _short_help
 
     registered: dict[str, str] = {}
     for module in {m for m, _ in COMMANDS.values()}:
@@ -103,29 +104,51 @@ try:
     main()
 except SystemExit:
     pass
-loaded = sorted(m for m in sys.modules if m.startswith("graph_engine.cli.commands."))
-print("LOADED:", *loaded, *(m for m in ("polars", "numpy") if m in sys.modules))
+loaded = sorted(m for m in sys.modules if m.startswith("graph_engine"))
+print("LOADED:", *loaded, *(m for m in ("polars", "numpy", "scipy") if m in sys.modules))
 """
 
 
-@pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        (["--help"], []),
-        (["--version"], []),
-        (["info", "--help"], ["graph_engine.cli.commands.info"]),
-    ],
-)
-def test_help_imports_only_what_the_command_uses(args, expected):
-    """--help and --version load no command (nor polars); a command's --help only its own."""
+# what any --help may load: the shell, the vocabularies and the errors, not the engine
+_SHELL = {
+    "graph_engine",
+    "graph_engine._defaults",
+    "graph_engine._version",
+    "graph_engine.cli",
+    "graph_engine.cli._options",
+    "graph_engine.cli._render",
+    "graph_engine.cli.commands",
+    "graph_engine.cli.app",
+    "graph_engine.errors",
+    "graph_engine.vocab",
+}
+
+
+def _probe(args: list[str]) -> tuple[list[str], set[str], list[str]]:
+    """Run the CLI with `args`; return the command modules, other engine modules, heavy libs."""
     done = subprocess.run(
         [sys.executable, "-c", _PROBE.format(args=args)], capture_output=True, text=True, check=True
     )
     line = next(x for x in done.stdout.splitlines() if x.startswith("LOADED:"))
-    loaded = [m for m in line.split()[1:] if m.startswith("graph_engine.")]
-    assert loaded == expected
-    if not expected:
-        assert line.split()[1:] == []  # not even polars or numpy
+    loaded = line.split()[1:]
+    commands = [m for m in loaded if m.startswith("graph_engine.cli.commands.")]
+    engine = {m for m in loaded if m.startswith("graph_engine") and m not in commands}
+    return commands, engine, [m for m in loaded if not m.startswith("graph_engine")]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_top_level_help_loads_no_command(args):
+    commands, engine, heavy = _probe(args)
+    assert commands == [] and heavy == [] and engine <= _SHELL
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_a_commands_help_loads_only_its_module_and_no_engine(name):
+    """`CMD --help` imports its own command module, and neither polars, numpy nor a stage."""
+    commands, engine, heavy = _probe([name, "--help"])
+    assert commands == [f"graph_engine.cli.commands.{COMMANDS[name][0]}"]
+    assert heavy == [], f"{name} --help imports {heavy}"
+    assert engine <= _SHELL, f"{name} --help imports {sorted(engine - _SHELL)}"
 
 
 def test_no_top_level_cli_package_is_installed():
@@ -244,3 +267,28 @@ def test_imports_only_point_down(path):
         if there == here:
             continue  # within one module or one package (selection/, cli/)
         assert layers[there] < layers[here], f"{module} imports {target} (layer not lower)"
+
+
+def test_defaults_read_from_source_equal_the_signatures():
+    """The CLI reads defaults from source (no import); they must be the imported ones."""
+    import inspect
+
+    from graph_engine._defaults import default_of
+
+    calls = [
+        node
+        for path in sorted((PACKAGE / "cli").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "default_of"
+        and isinstance(node.args[0], ast.Constant)
+    ]
+    assert len(calls) >= 25
+    for call in calls:
+        target, parameter = call.args[0].value, call.args[1].value
+        module, _, qualname = target.partition(":")
+        function = importlib.import_module(module)
+        for part in qualname.split("."):
+            function = getattr(function, part)
+        expected = inspect.signature(function).parameters[parameter].default
+        assert default_of(target, parameter) == expected, (target, parameter)

@@ -7,13 +7,15 @@ written once, in the module that implements it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from graph_engine.errors import InputError, ParameterError
-from graph_engine.graph import AudienceGraph, read_store
-from graph_engine.overlap import Metric
+from graph_engine.vocab import Metric
+
+if TYPE_CHECKING:
+    from graph_engine.graph import AudienceGraph
 
 __all__ = [
     "ByOpt",
@@ -90,6 +92,8 @@ def load_graph(
     AudienceGraph
         The chosen creators and their followers.
     """
+    from graph_engine.graph import read_store
+
     choice = creator_choice(creators, creators_file, tier, min_followers, max_followers)
     sub = read_store(store, **choice)  # with a choice, only the chosen creators' edges
     if sub.n_creators == 0:

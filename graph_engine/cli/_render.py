@@ -15,16 +15,17 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from graph_engine.cli._options import Format
-from graph_engine.outputs import dumps_json, flat_columns, write_result
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = [
     "Result",
@@ -37,7 +38,7 @@ __all__ = [
     "write",
 ]
 
-Result = pl.DataFrame | dict[str, Any]
+Result: TypeAlias = "pl.DataFrame | dict[str, Any]"  # a table, or a report of named parts
 
 _MAX_ROWS = 40
 # identifiers print verbatim: no thousands separators in a creator id
@@ -126,6 +127,8 @@ def render(result: Result, fmt: Format, *, title: str | None = None) -> None:
     title
         A title above the table (table format only).
     """
+    from graph_engine.outputs import dumps_json
+
     if fmt == "json":
         typer.echo(dumps_json(result), nl=False)  # JSON escapes control characters itself
     elif fmt == "csv":
@@ -145,6 +148,8 @@ def write(result: Result, path: Path) -> None:
     path
         The file to write.
     """
+    from graph_engine.outputs import write_result
+
     write_result(result, path)
     echo(f"wrote {path}", err=True)
 
@@ -199,6 +204,8 @@ def status(text: str) -> Iterator[None]:
 
 
 def _csv(result: Result) -> str:
+    import polars as pl
+
     if isinstance(result, pl.DataFrame):
         return _frame_csv(result)
     scalars = {k: v for k, v in result.items() if not isinstance(v, pl.DataFrame | dict | list)}
@@ -210,12 +217,17 @@ def _csv(result: Result) -> str:
 
 
 def _frame_csv(frame: pl.DataFrame) -> str:
+
+    from graph_engine.outputs import flat_columns
+
     buf = io.StringIO()
     flat_columns(frame).write_csv(buf)
     return buf.getvalue()
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    import polars as pl
+
     out: dict[str, Any] = {}
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for k, v in items:
@@ -230,6 +242,8 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _print_tables(result: Result, title: str | None) -> None:
+    import polars as pl
+
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
     if isinstance(result, pl.DataFrame):
         console.print(_table(result, title))
@@ -261,12 +275,15 @@ def _text(value: str, *, style: str = "") -> Text:
 
 def _is_section(value: Any) -> bool:
     """Non-empty frames, dicts and lists of objects print as tables of their own."""
+    import polars as pl
+
     if isinstance(value, pl.DataFrame | dict):
         return len(value) > 0
     return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
 
 
 def _table(frame: pl.DataFrame, title: str | None) -> Table:
+
     table = Table(
         title=None if title is None else _text(title), title_justify="left", header_style="bold"
     )

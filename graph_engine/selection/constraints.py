@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 from graph_engine.errors import ParameterError
+from graph_engine.vocab import Minimize
 
 __all__ = [
     "BUDGET_RTOL",
@@ -26,7 +26,6 @@ __all__ = [
     "check_limits",
 ]
 
-Minimize = Literal["cost", "count"]
 
 # a spend at most this share above the budget still fits (float noise of summed costs)
 BUDGET_RTOL = 1e-12

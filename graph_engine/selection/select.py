@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -38,6 +38,7 @@ from graph_engine.selection.exact import solve_exact
 from graph_engine.selection.greedy import GreedyRun, best_single, greedy, in_gain_order
 from graph_engine.selection.problem import Problem, compress, rows_of
 from graph_engine.selection.result import Selection, SolveMethod, picks_frame
+from graph_engine.vocab import Method
 
 __all__ = [
     "AUTO_EXACT_CREATORS",
@@ -48,7 +49,6 @@ __all__ = [
     "select_creators",
 ]
 
-Method = Literal["auto", "greedy", "exact", "plain-greedy"]
 
 # `method="auto"` solves exactly when the compressed problem is at most this big
 AUTO_EXACT_ELEMENTS = 200_000

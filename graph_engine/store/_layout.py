@@ -20,6 +20,7 @@ import polars as pl
 
 from graph_engine.errors import InputError, ParameterError, StoreError
 from graph_engine.outputs import atomic_path
+from graph_engine.vocab import WriteMode
 
 __all__ = [
     "LOCK_NAME",
@@ -51,7 +52,6 @@ __all__ = [
     "writer_lock",
 ]
 
-WriteMode = Literal["create", "append", "replace"]
 Table = Literal["creators", "followers", "edges", "rejects"]
 TABLES: tuple[Table, ...] = ("creators", "followers", "edges", "rejects")
 

@@ -20,7 +20,7 @@ from graph_engine.cli._options import (
     load_graph,
 )
 from graph_engine.cli._render import render, status, write
-from graph_engine.communities import CommunityMethod, Weight, detect_communities
+from graph_engine.vocab import CommunityMethod, Weight
 
 __all__ = ["communities", "register"]
 
@@ -33,22 +33,24 @@ def communities(
     min_followers: MinFollowersOpt = None,
     max_followers: MaxFollowersOpt = None,
     method: Annotated[CommunityMethod, typer.Option(help="leiden or louvain.")] = default_of(
-        detect_communities, "method"
+        "graph_engine.communities:detect_communities", "method"
     ),
     weight: Annotated[Weight, typer.Option(help="Overlap metric used as edge weight.")] = (
-        default_of(detect_communities, "weight")
+        default_of("graph_engine.communities:detect_communities", "weight")
     ),
     min_weight: Annotated[float, typer.Option(help="Drop creator pairs below this weight.")] = (
-        default_of(detect_communities, "min_weight")
+        default_of("graph_engine.communities:detect_communities", "min_weight")
     ),
     resolution: Annotated[
         float, typer.Option(help="Modularity resolution (higher: smaller communities).")
-    ] = default_of(detect_communities, "resolution"),
-    seed: SeedOpt = default_of(detect_communities, "seed"),
+    ] = default_of("graph_engine.communities:detect_communities", "resolution"),
+    seed: SeedOpt = default_of("graph_engine.communities:detect_communities", "seed"),
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
     """Find communities of creators sharing audiences (Leiden or Louvain)."""
+    from graph_engine.communities import detect_communities
+
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
     with status("finding communities ..."):
         found = detect_communities(

@@ -10,7 +10,7 @@ import typer
 from graph_engine._defaults import default_of
 from graph_engine.cli._options import FormatOpt, SeedOpt
 from graph_engine.cli._render import render
-from graph_engine.synth import SynthFormat, generate_graph
+from graph_engine.vocab import SynthFormat
 
 __all__ = ["generate", "register"]
 
@@ -18,27 +18,29 @@ __all__ = ["generate", "register"]
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Directory to write edges and creators to.")],
     creators: Annotated[int, typer.Option(help="Number of creators.")] = default_of(
-        generate_graph, "n_creators"
+        "graph_engine.synth:generate_graph", "n_creators"
     ),
     followers: Annotated[int, typer.Option(help="Number of followers.")] = default_of(
-        generate_graph, "n_followers"
+        "graph_engine.synth:generate_graph", "n_followers"
     ),
     edges: Annotated[int, typer.Option(help="Target number of follows.")] = default_of(
-        generate_graph, "n_edges"
+        "graph_engine.synth:generate_graph", "n_edges"
     ),
     niches: Annotated[int, typer.Option(help="Number of planted audience niches.")] = default_of(
-        generate_graph, "n_niches"
+        "graph_engine.synth:generate_graph", "n_niches"
     ),
     mixing: Annotated[
         float, typer.Option(help="Share of follows outside the niche (0-1).")
-    ] = default_of(generate_graph, "mixing"),
-    seed: SeedOpt = default_of(generate_graph, "seed"),
+    ] = default_of("graph_engine.synth:generate_graph", "mixing"),
+    seed: SeedOpt = default_of("graph_engine.synth:generate_graph", "seed"),
     file_format: Annotated[
         SynthFormat, typer.Option(help="Edge file format: parquet or csv.")
-    ] = default_of(generate_graph, "format"),
+    ] = default_of("graph_engine.synth:generate_graph", "format"),
     format: FormatOpt = "table",
 ) -> None:
     """Write a synthetic graph (edges + creators metadata with planted niches)."""
+    from graph_engine.synth import generate_graph
+
     graph = generate_graph(
         out,
         n_creators=creators,

@@ -6,13 +6,14 @@ import typer
 
 from graph_engine.cli._options import FormatOpt, StoreArg
 from graph_engine.cli._render import render
-from graph_engine.reports import summarize_store
 
 __all__ = ["info", "register"]
 
 
 def info(store: StoreArg, format: FormatOpt = "table") -> None:
     """Show the counts, tiers, degree percentiles, sources and rejected rows of a store."""
+    from graph_engine.reports import summarize_store
+
     render(summarize_store(store), format, title=f"store {store}")
 
 

@@ -11,15 +11,11 @@ from graph_engine._defaults import default_of
 from graph_engine.cli._options import FormatOpt
 from graph_engine.cli._render import render, status
 from graph_engine.errors import ParameterError
-from graph_engine.ingestion import ingest, ingest_into_store
-from graph_engine.readers import Direction, EdgeFormat
-from graph_engine.reports import summarize_store
-from graph_engine.schema import IdSpace, check_tier_thresholds
-from graph_engine.store import WriteMode, write_store
+from graph_engine.vocab import Direction, EdgeFormat, IdSpace, WriteMode
 
 __all__ = ["ingest_command", "parse_tiers", "register"]
 
-_DEFAULT_TIERS = ",".join(map(str, default_of(ingest, "tier_thresholds")))
+_DEFAULT_TIERS = ",".join(map(str, default_of("graph_engine.ingestion:ingest", "tier_thresholds")))
 
 
 def parse_tiers(text: str) -> tuple[int, int, int]:
@@ -39,6 +35,8 @@ def parse_tiers(text: str) -> tuple[int, int, int]:
         values: list[object] = [int(v.replace("_", "")) for v in text.split(",")]
     except ValueError:
         values = [text]
+    from graph_engine.schema import check_tier_thresholds
+
     try:
         return check_tier_thresholds(values)
     except ParameterError:
@@ -56,44 +54,47 @@ def ingest_command(
     ] = None,
     mode: Annotated[
         WriteMode, typer.Option(help="create (new store), append, or replace.")
-    ] = default_of(write_store, "mode"),
+    ] = default_of("graph_engine.store._commit:write_store", "mode"),
     input_format: Annotated[
         EdgeFormat, typer.Option(help="Input format; auto picks from the file name.")
-    ] = default_of(ingest, "format"),
+    ] = default_of("graph_engine.ingestion:ingest", "format"),
     creator_column: Annotated[str, typer.Option(help="Column holding the creator id.")] = (
-        default_of(ingest, "creator_column")
+        default_of("graph_engine.ingestion:ingest", "creator_column")
     ),
     follower_column: Annotated[str, typer.Option(help="Column holding the follower id.")] = (
-        default_of(ingest, "follower_column")
+        default_of("graph_engine.ingestion:ingest", "follower_column")
     ),
     direction: Annotated[
         Direction, typer.Option(help="SNAP lists: 'a b' means a follows b (follower-creator).")
-    ] = default_of(ingest, "direction"),
+    ] = default_of("graph_engine.ingestion:ingest", "direction"),
     separator: Annotated[
         str | None, typer.Option(help="CSV delimiter (sniffed from the header by default).")
-    ] = default_of(ingest, "separator"),
+    ] = default_of("graph_engine.ingestion:ingest", "separator"),
     id_space: Annotated[
         IdSpace,
         typer.Option(help="separate: creator and follower ids name different kinds of account."),
-    ] = default_of(ingest, "id_space"),
+    ] = default_of("graph_engine.ingestion:ingest", "id_space"),
     creators_column: Annotated[
         str, typer.Option(help="Creator id column of the creators file.")
-    ] = default_of(ingest, "creators_column"),
+    ] = default_of("graph_engine.ingestion:ingest", "creators_column"),
     tiers: Annotated[
         str, typer.Option(help="Lower bounds of micro, macro, mega tiers (followers).")
     ] = _DEFAULT_TIERS,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on any rejected row.")] = (
-        default_of(ingest, "strict")
+        default_of("graph_engine.ingestion:ingest", "strict")
     ),
     keep: Annotated[
         int | None, typer.Option(help="Keep at most N versions (prune older ones).")
-    ] = default_of(write_store, "keep"),
+    ] = default_of("graph_engine.store._commit:write_store", "keep"),
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for another writer of the store to finish.")
-    ] = default_of(write_store, "wait"),
+    ] = default_of("graph_engine.store._commit:write_store", "wait"),
     format: FormatOpt = "table",
 ) -> None:
     """Read edge files into a store: validate, dedupe, quarantine bad rows, commit atomically."""
+    from graph_engine.ingestion import ingest_into_store
+    from graph_engine.reports import summarize_store
+
     with status("reading and validating the edges ..."):
         version = ingest_into_store(
             list(edges),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from itertools import chain
 from typing import Annotated
 
-import polars as pl
 import typer
 
 from graph_engine._defaults import default_of
@@ -24,16 +23,6 @@ from graph_engine.cli._options import (
 )
 from graph_engine.cli._render import echo, progress_bar, render, write
 from graph_engine.errors import ParameterError
-from graph_engine.graph import read_store
-from graph_engine.outputs import write_frames
-from graph_engine.overlap import (
-    audience_report,
-    compute_overlap,
-    empty_pairs,
-    overlap_blocks,
-    similar_creators,
-    strongest_pairs,
-)
 
 __all__ = ["audience", "overlap", "register", "similar"]
 
@@ -47,19 +36,24 @@ def overlap(
     max_followers: MaxFollowersOpt = None,
     min_shared: Annotated[
         int, typer.Option(help="Only pairs sharing at least N followers.")
-    ] = default_of(compute_overlap, "min_shared"),
+    ] = default_of("graph_engine.overlap:compute_overlap", "min_shared"),
     min_jaccard: Annotated[
         float, typer.Option(help="Only pairs with Jaccard at least J.")
-    ] = default_of(compute_overlap, "min_jaccard"),
+    ] = default_of("graph_engine.overlap:compute_overlap", "min_jaccard"),
     top_k: Annotated[
         int | None, typer.Option(help="Keep each creator's K strongest partners (by --by).")
-    ] = default_of(compute_overlap, "top_k"),
-    by: ByOpt = default_of(compute_overlap, "by"),
+    ] = default_of("graph_engine.overlap:compute_overlap", "top_k"),
+    by: ByOpt = default_of("graph_engine.overlap:compute_overlap", "by"),
     limit: Annotated[int, typer.Option(help="Pairs to show in a terminal table.")] = 20,
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
     """Pairwise follower overlap of creators (exact, streamed to --output)."""
+    import polars as pl
+
+    from graph_engine.outputs import write_frames
+    from graph_engine.overlap import empty_pairs, overlap_blocks, strongest_pairs
+
     if limit < 1:
         raise ParameterError(f"`--limit` must be at least 1 (pairs shown), got {limit}")
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
@@ -100,6 +94,9 @@ def audience(
     format: FormatOpt = "table",
 ) -> None:
     """Reach report of a list of creators: reach, duplication, exclusive followers."""
+    from graph_engine.graph import read_store
+    from graph_engine.overlap import audience_report
+
     ids = list(creator_ids or []) + (read_id_file(creators_file) if creators_file else [])
     if not ids:
         raise ParameterError("no creators given; hint: `graph-engine audience STORE ID ID ...`")
@@ -115,13 +112,15 @@ def similar(
     store: StoreArg,
     creator: Annotated[str, typer.Argument(help="The creator to find look-alikes for.")],
     top_k: Annotated[int, typer.Option(help="How many similar creators.")] = default_of(
-        similar_creators, "top_k"
+        "graph_engine.overlap:similar_creators", "top_k"
     ),
-    by: ByOpt = default_of(similar_creators, "by"),
+    by: ByOpt = default_of("graph_engine.overlap:similar_creators", "by"),
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
     """Creators whose audiences are most like one creator's."""
+    from graph_engine.overlap import similar_creators
+
     result = similar_creators(load_graph(store), creator, top_k=top_k, by=by)
     if output is not None:
         write(result, output)

@@ -9,7 +9,6 @@ import typer
 
 from graph_engine.cli._options import FormatOpt
 from graph_engine.cli._render import render
-from graph_engine.run_report import write_report
 
 __all__ = ["register", "report"]
 
@@ -19,6 +18,8 @@ def report(
     format: FormatOpt = "table",
 ) -> None:
     """Write report.html into a run folder: the plan, picks, charts; opens offline."""
+    from graph_engine.run_report import write_report
+
     render({"report": str(write_report(run_dir))}, format, title="wrote")
 
 

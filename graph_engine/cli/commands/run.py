@@ -10,7 +10,6 @@ import typer
 
 from graph_engine.cli._options import FormatOpt
 from graph_engine.cli._render import echo, render
-from graph_engine.pipeline import read_job, run_job
 
 __all__ = ["register", "run"]
 
@@ -23,6 +22,8 @@ def run(
     format: FormatOpt = "table",
 ) -> None:
     """Run a batch job: ingest, overlap, communities, selection, plots, summary."""
+    from graph_engine.pipeline import read_job, run_job
+
     spec = read_job(job, output_dir=output_dir)
     show = sys.stderr.isatty()
 

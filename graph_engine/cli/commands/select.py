@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 
 from graph_engine._defaults import default_of
@@ -22,7 +21,10 @@ from graph_engine.cli._options import (
 )
 from graph_engine.cli._render import echo, render, status, write
 from graph_engine.errors import ParameterError
-from graph_engine.selection import Method, Minimize, select_creators
+from graph_engine.vocab import Method, Minimize
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["communities_source", "parse_prices", "register", "select"]
 
@@ -71,6 +73,8 @@ def communities_source(text: str | None) -> str | pl.DataFrame | None:
     str or polars.DataFrame or None
         The column name, or the membership (`creator_id`, `community`) read from the file.
     """
+    import polars as pl
+
     if text is None:
         return None
     path = Path(text)
@@ -89,7 +93,7 @@ def select(
     ] = None,
     minimize: Annotated[
         Minimize, typer.Option(help="With --target-reach: minimise cost or count.")
-    ] = default_of(select_creators, "minimize"),
+    ] = default_of("graph_engine.selection.select:select_creators", "minimize"),
     creators: CreatorsOpt = None,
     creators_file: CreatorsFileOpt = None,
     tier: TierOpt = None,
@@ -115,10 +119,10 @@ def select(
         str | None, typer.Option(help="Price per post by tier when there is no cost column.")
     ] = None,
     posts: Annotated[int, typer.Option(help="Posts bought from each creator.")] = default_of(
-        select_creators, "posts"
+        "graph_engine.selection.select:select_creators", "posts"
     ),
     overhead: Annotated[float, typer.Option(help="Fixed cost per creator hired.")] = default_of(
-        select_creators, "overhead"
+        "graph_engine.selection.select:select_creators", "overhead"
     ),
     weight: Annotated[
         str | None, typer.Option(help="Followers column to weigh followers by.")
@@ -128,14 +132,16 @@ def select(
     ] = None,
     method: Annotated[
         Method, typer.Option(help="auto, greedy, exact (HiGHS) or plain-greedy.")
-    ] = default_of(select_creators, "method"),
+    ] = default_of("graph_engine.selection.select:select_creators", "method"),
     time_limit: Annotated[float, typer.Option(help="Seconds for the exact solver.")] = default_of(
-        select_creators, "time_limit"
+        "graph_engine.selection.select:select_creators", "time_limit"
     ),
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
     """Choose creators for the most unique reach under a count, budget or target reach."""
+    from graph_engine.selection import select_creators
+
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
     with status("selecting creators ..."):
         selection = select_creators(

@@ -10,7 +10,6 @@ from graph_engine._defaults import default_of
 from graph_engine.cli._options import FormatOpt, StoreArg
 from graph_engine.cli._render import render
 from graph_engine.errors import StoreError
-from graph_engine.store import describe_versions, restore, verify
 
 __all__ = ["register", "restore_version", "verify_store", "versions"]
 
@@ -22,6 +21,8 @@ WaitOpt = Annotated[
 
 def versions(store: StoreArg, format: FormatOpt = "table") -> None:
     """List a store's versions: when and how each was made, what it holds, which is live."""
+    from graph_engine.store import describe_versions
+
     render(describe_versions(store), format, title=f"versions of {store}")
 
 
@@ -31,6 +32,8 @@ def verify_store(
     format: FormatOpt = "table",
 ) -> None:
     """Check every table of every version against its manifest: size, rows and checksum."""
+    from graph_engine.store import verify
+
     checked = verify(store, version)
     render(checked, format, title=f"verify {store}")
     bad = checked.filter(checked["status"] != "ok")
@@ -45,10 +48,12 @@ def verify_store(
 def restore_version(
     store: StoreArg,
     version: VersionArg,
-    wait: WaitOpt = default_of(restore, "wait"),
+    wait: WaitOpt = default_of("graph_engine.store._history:restore", "wait"),
     format: FormatOpt = "table",
 ) -> None:
     """Make an older version live again (its checksums are checked first)."""
+    from graph_engine.store import restore
+
     before = restore(store, version, wait=wait)
     render({"store": str(store), "live": version, "was": before}, format, title="restored")
 
