@@ -122,7 +122,7 @@ def _duckdb_audience() -> list[str]:
         f"SELECT count(DISTINCT follower_id) FROM '{_edges_4m()}' "
         f"WHERE creator_id IN ({', '.join(map(str, AUDIENCE_IDS))})"
     )
-    code = f"import duckdb; print(duckdb.sql({sql!r}).fetchone()[0])"
+    code = f"import duckdb; print(duckdb.sql({sql!r}).fetchall()[0][0])"
     return [sys.executable, "-c", code]
 
 
@@ -139,7 +139,7 @@ register(
             Contender(
                 "graph-engine audience",
                 _process(
-                    _engine_audience, lambda out: {"reach": json.loads(out)["summary"]["reach"]}
+                    _engine_audience, lambda out: {"reach": json.loads(out)["reach"]}
                 ),
             ),
             Contender(

@@ -8,6 +8,7 @@ with their metrics, so a caller can stream any number of pairs to disk.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -408,12 +409,14 @@ def audience_report(graph: AudienceGraph, creators: Sequence[CreatorId]) -> Audi
     if not creators:
         raise ParameterError("`creators` is empty; hint: name at least one creator")
     idx = list(dict.fromkeys(graph.creator_index(creators).tolist()))  # dedupe, keep order
-    sub = graph.matrix[idx]
-    followers = np.diff(sub.indptr)
-    counts = np.bincount(sub.indices, minlength=graph.n_followers)
+    # the listed creators' rows of the CSR (sorted followers each); no scipy needed
+    rows = [graph.indices[graph.indptr[i] : graph.indptr[i + 1]] for i in idx]
+    followers = np.array([r.size for r in rows], dtype=np.int64)
+    members = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
+    counts = np.bincount(members, minlength=graph.n_followers)
     reach = int(np.count_nonzero(counts))
     seg = np.repeat(np.arange(len(idx)), followers)
-    exclusive = np.bincount(seg, weights=counts[sub.indices] == 1, minlength=len(idx))
+    exclusive = np.bincount(seg, weights=counts[members] == 1, minlength=len(idx))
     exclusive = exclusive.astype(np.int64)
     total = int(followers.sum())
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -436,7 +439,9 @@ def audience_report(graph: AudienceGraph, creators: Sequence[CreatorId]) -> Audi
     }
     shared = shared_percent = None
     if len(idx) <= MAX_MATRIX:
-        matrix = (sub @ sub.T).toarray().astype(np.int64)
+        matrix = np.diag(followers)
+        for i, j in itertools.combinations(range(len(idx)), 2):
+            matrix[i, j] = matrix[j, i] = np.intersect1d(rows[i], rows[j], assume_unique=True).size
         names = [str(v) for v in frame[s.CREATOR_ID].to_list()]
         ids_col = pl.Series(s.CREATOR_ID, names)
         shared = pl.DataFrame([ids_col, *(pl.Series(n, matrix[:, j]) for j, n in enumerate(names))])
