@@ -138,9 +138,7 @@ register(
         [
             Contender(
                 "graph-engine audience",
-                _process(
-                    _engine_audience, lambda out: {"reach": json.loads(out)["reach"]}
-                ),
+                _process(_engine_audience, lambda out: {"reach": json.loads(out)["reach"]}),
             ),
             Contender(
                 "duckdb process",
