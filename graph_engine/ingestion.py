@@ -106,18 +106,17 @@ def ingest(
     new_edges = sum(b.edges.height for b in batches)
     rejects = pl.concat([b.rejects for b in batches])
     if strict and rejects.height:
-        counts = ", ".join(f"{k}: {v}" for k, v in sorted(count_rejects(rejects).items()))
         ex = rejects.row(0, named=True)
         raise RejectedRowsError(
-            f"--strict: {rejects.height} rows rejected ({counts}); first: `{ex['source']}` "
-            f"line {ex['line']}, reason {ex[s.REASON]}, value "
+            f"--strict: {rejects.height} rows rejected ({_by_reason(rejects)}); first: "
+            f"`{ex['source']}` line {ex['line']}, reason {ex[s.REASON]}, value "
             f"{ex['raw'] or (ex[s.CREATOR_ID], ex[s.FOLLOWER_ID])!r}; hint: fix the input or "
             "drop --strict to quarantine them in rejects.parquet"
         )
     if new_edges == 0:
-        counts = ", ".join(f"{k}: {v}" for k, v in sorted(count_rejects(rejects).items())) or "none"
         raise InputError(
-            f"no valid edges in {', '.join(f'`{x}`' for x in sources)} (rejected: {counts}); "
+            f"no valid edges in {', '.join(f'`{x}`' for x in sources)} (rejected: "
+            f"{_by_reason(rejects) or 'none'}); "
             "hint: check the column names, the format and the edge direction"
         )
     meta = None
@@ -131,7 +130,7 @@ def ingest(
     sources_info = [b.source.to_dict() for b in batches]
     del batches
     if base is not None:
-        _check_id_types(original_edges(base).head(0), edges, meta)
+        _check_id_types(base, edges, meta)
         edges.insert(0, original_edges(base))
         rejects = pl.concat([base.rejects, rejects])
         sources_info = base.sources + sources_info
@@ -146,8 +145,13 @@ def ingest(
     )
 
 
+def _by_reason(rejects: pl.DataFrame) -> str:
+    """Rejected rows by reason, as text (``missing_id: 2, self_follow: 1``)."""
+    return ", ".join(f"{k}: {v}" for k, v in sorted(count_rejects(rejects).items()))
+
+
 def _check_id_types(
-    store_ids: pl.DataFrame, edges: Sequence[pl.DataFrame], meta: pl.DataFrame | None
+    base: StoreTables, edges: Sequence[pl.DataFrame], meta: pl.DataFrame | None
 ) -> None:
     """Refuse an append whose ids are text where the store's are integers.
 
@@ -157,8 +161,12 @@ def _check_id_types(
     frames = [(f"edge file {i + 1}", e) for i, e in enumerate(edges)]
     if meta is not None:
         frames.append(("creators metadata", meta.select(s.CREATOR_ID)))
-    for column in (s.CREATOR_ID, s.FOLLOWER_ID):
-        if store_ids.schema[column] != pl.Int64:
+    store_types = {
+        s.CREATOR_ID: base.creators.schema[s.CREATOR_ID],
+        s.FOLLOWER_ID: base.followers.schema[s.FOLLOWER_ID],
+    }
+    for column, store_type in store_types.items():
+        if store_type != pl.Int64:
             continue
         for what, frame in frames:
             if column in frame.columns and frame.schema[column] != pl.Int64:

@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
@@ -37,16 +37,12 @@ __all__ = [
     "Direction",
     "EdgeBatch",
     "EdgeFormat",
-    "RejectReason",
     "Source",
     "detect_format",
     "narrow_ids",
     "read_creators",
     "read_edges",
 ]
-
-# Why a row of an edge file was not kept (the `reason` column of rejects.parquet).
-RejectReason = Literal["unparsable", "not_an_object", "missing_id", "invalid_id", "self_follow"]
 
 # Id text that exports write for a missing value: such an id is missing, not a creator.
 _NULL_TEXT = ("null", "nan", "none")
@@ -179,7 +175,7 @@ def read_edges(
             f"{fmt}{' (use --format to say which)' if format == 'auto' else ''} and not truncated"
         ) from exc
     # rows of a CSV start on line 2 (after the header); Parquet rows are numbered from 1
-    return _validate(raw, p, fmt, first_line=2 if fmt == "csv" else 1, id_space=id_space)
+    return _validate(raw, p, fmt, start_line=2 if fmt == "csv" else 1, id_space=id_space)
 
 
 def _require_columns(
@@ -200,22 +196,23 @@ def _read_parquet(p: Path, creator_col: str, follower_col: str) -> pl.DataFrame:
     names = list(pl.read_parquet_schema(p))
     _require_columns(p, names, [creator_col, follower_col])
     df = pl.read_parquet(p, columns=[creator_col, follower_col])
-    for col in (creator_col, follower_col):
-        dtype = df.schema[col]
-        if not (dtype.is_integer() or dtype in (pl.String, pl.Categorical, pl.Enum)):
-            example = df[col].drop_nulls().head(1).to_list()
-            raise SchemaError(
-                f"`{p}` column `{col}` has type {dtype} (example value {example[:1]}); "
-                "hint: ids must be integers or strings (cast whole-number floats to integers)"
-            )
     return df.select(
-        _as_id(df[creator_col]).alias(s.CREATOR_ID),
-        _as_id(df[follower_col]).alias(s.FOLLOWER_ID),
+        _as_id(df[creator_col], f"`{p}`").alias(s.CREATOR_ID),
+        _as_id(df[follower_col], f"`{p}`").alias(s.FOLLOWER_ID),
     )
 
 
-def _as_id(col: pl.Series) -> pl.Series:
-    """Int64 for integers that fit (an unsigned id beyond int64 keeps its digits), else text."""
+def _as_id(col: pl.Series, where: str) -> pl.Series:
+    """Int64 for integers that fit (an unsigned id beyond int64 keeps its digits), else text.
+
+    Raises a `SchemaError` naming `where` and the column when it holds neither.
+    """
+    if not (col.dtype.is_integer() or col.dtype in (pl.String, pl.Categorical, pl.Enum)):
+        example = col.drop_nulls().head(1).to_list()
+        raise SchemaError(
+            f"{where} column `{col.name}` has type {col.dtype} (example value {example[:1]}); "
+            "hint: ids must be integers or strings (cast whole-number floats to integers)"
+        )
     if col.dtype.is_integer():
         top = col.max()
         fits = col.dtype != pl.UInt64 or top is None or int(top) <= 2**63 - 1  # type: ignore[arg-type]
@@ -396,12 +393,12 @@ def _null_text(col: pl.Expr) -> pl.Expr:
 
 
 def _validate(
-    raw: pl.DataFrame, p: Path, fmt: str, *, first_line: int, id_space: s.IdSpace
+    raw: pl.DataFrame, p: Path, fmt: str, *, start_line: int, id_space: s.IdSpace
 ) -> EdgeBatch:
     """Normalise ids, classify rejects, settle the id type of each column.
 
     `raw` has `creator_id` and `follower_id`; text readers add `line`, `raw` and a
-    pre-set `reason` (unparsable lines). Other rows are numbered from `first_line`.
+    pre-set `reason` (unparsable lines). Other rows are numbered from `start_line`.
     """
     cid, fid = pl.col(s.CREATOR_ID), pl.col(s.FOLLOWER_ID)
     if raw.schema[s.CREATOR_ID] != raw.schema[s.FOLLOWER_ID]:  # mixed: compare as text
@@ -433,7 +430,7 @@ def _validate(
     good = raw.select(s.CREATOR_ID, s.FOLLOWER_ID)
     if bad.any():
         if "line" not in raw.columns:
-            line = pl.int_range(first_line, pl.len() + first_line, dtype=pl.Int64)
+            line = pl.int_range(start_line, pl.len() + start_line, dtype=pl.Int64)
             raw = raw.with_columns(line.alias("line"))
         rejects = raw.filter(bad).select(
             pl.lit(str(p)).alias("source"),
@@ -549,14 +546,7 @@ def _bad_json_line(p: Path) -> str:
 
 def _creator_ids(p: Path, meta: pl.DataFrame, fmt: str) -> pl.DataFrame:
     """Type and strip the ids; skip wholly empty rows, refuse rows with values but no id."""
-    dtype = meta.schema[s.CREATOR_ID]
-    if not (dtype.is_integer() or dtype in (pl.String, pl.Categorical, pl.Enum)):
-        example = meta[s.CREATOR_ID].drop_nulls().head(1).to_list()
-        raise SchemaError(
-            f"creators file `{p}` column `{s.CREATOR_ID}` has type {dtype} (example value "
-            f"{example[:1]}); hint: ids must be integers or strings"
-        )
-    ids = _as_id(meta[s.CREATOR_ID])
+    ids = _as_id(meta[s.CREATOR_ID], f"creators file `{p}`")
     if ids.dtype == pl.String:
         ids = narrow_ids(ids.str.strip_chars().replace("", None))
     meta = meta.with_columns(ids.alias(s.CREATOR_ID))
