@@ -195,21 +195,20 @@ def write_frames(
 
 
 def _write_parquet(frames: Iterable[pl.DataFrame], tmp: Path, empty: pl.DataFrame) -> int:
-    import pyarrow.parquet as pq
+    """Stream frames into one Parquet file: polars encodes row groups on every core."""
+    from polars.io.plugins import register_io_source
 
     rows = 0
-    writer: pq.ParquetWriter | None = None
-    try:
+
+    def source(
+        with_columns: list[str] | None, predicate: Any, n_rows: int | None, batch_size: int | None
+    ) -> Iterator[pl.DataFrame]:
+        nonlocal rows
         for frame in frames:
-            table = frame.to_arrow()
-            writer = writer or pq.ParquetWriter(tmp, table.schema, compression="zstd")
-            writer.write_table(table)
             rows += frame.height
-    finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:
-        empty.write_parquet(tmp)
+            yield frame if with_columns is None else frame.select(with_columns)
+
+    register_io_source(source, schema=empty.schema).sink_parquet(tmp, compression="zstd")
     return rows
 
 

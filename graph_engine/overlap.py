@@ -25,6 +25,7 @@ from graph_engine.graph import AudienceGraph, CreatorId
 from graph_engine.vocab import Metric
 
 __all__ = [
+    "LARGE_RESULT",
     "MAX_MATRIX",
     "METRICS",
     "PAIR_SCHEMA",
@@ -34,6 +35,7 @@ __all__ = [
     "compute_overlap",
     "empty_pairs",
     "overlap_blocks",
+    "pair_bound",
     "pair_metrics",
     "similar_creators",
     "strongest_pairs",
@@ -54,6 +56,7 @@ PAIR_SCHEMA: dict[str, Any] = {
 }
 _BLOCK_ENTRIES = 2_000_000  # output entries of one block product (bounds memory)
 MAX_MATRIX = 30
+LARGE_RESULT = 10_000_000  # pairs: above this, the command line warns before computing
 
 
 def _threads() -> int:
@@ -188,6 +191,39 @@ def compute_overlap(
         )
     )
     return pl.concat(frames) if frames else empty_pairs(graph)
+
+
+def pair_bound(graph: AudienceGraph, *, top_k: int | None = None) -> int:
+    """Return an upper bound on the number of overlap pairs, without computing them.
+
+    A pair needs a shared follower, so there are at most sum over followers of
+    C(d, 2) pairs (d: the creators a follower follows), and at most C(n, 2) for n
+    creators. With `top_k` each creator lists its own partners (a pair can appear once
+    per side): at most twice that, and at most n x `top_k`. One pass over the edges.
+
+    Parameters
+    ----------
+    graph
+        The graph whose pairs would be computed.
+    top_k
+        The per-creator limit of `compute_overlap`, if any.
+
+    Returns
+    -------
+    int
+        At least the number of pairs `compute_overlap` would return.
+
+    Examples
+    --------
+    >>> from graph_engine.tables import build_tables
+    >>> edges = pl.DataFrame({"creator_id": ["a", "a", "b", "c"], "follower_id": [1, 2, 1, 1]})
+    >>> pair_bound(AudienceGraph.from_tables(build_tables([edges])))
+    3
+    """
+    n = graph.n_creators
+    d = np.bincount(graph.indices, minlength=graph.n_followers).astype(np.int64)
+    bound = min(n * (n - 1) // 2, int((d * (d - 1) // 2).sum()))
+    return bound if top_k is None else min(2 * bound, n * top_k)
 
 
 def strongest_pairs(

@@ -183,6 +183,19 @@ def test_overlap_outputs(sample_store, tmp_path):
     assert invoke("overlap", sample_store, "--output", tmp_path / "x.xlsx").exit_code == 1
 
 
+def test_overlap_warns_before_a_large_result(sample_store, monkeypatch):
+    import graph_engine.overlap as ov
+
+    pairs = json.loads(invoke("overlap", sample_store, "--format", "json").stdout)
+    monkeypatch.setattr(ov, "LARGE_RESULT", len(pairs) - 1)
+    warned = invoke("overlap", sample_store, "--limit", 1)
+    assert warned.exit_code == 0
+    assert "warning: up to" in warned.stderr and "--top-k" in warned.stderr
+    assert "held in memory" in invoke("overlap", sample_store, "--format", "json").stderr
+    narrow = invoke("overlap", sample_store, "--top-k", 1, "--format", "json")
+    assert narrow.exit_code == 0 and "warning" not in narrow.stderr
+
+
 def test_audience_and_similar(sample_store):
     report = json.loads(
         invoke("audience", sample_store, "Set 1", "Set 2", "--format", "json").stdout

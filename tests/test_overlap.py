@@ -17,6 +17,7 @@ from graph_engine.overlap import (
     audience_report,
     compute_overlap,
     overlap_blocks,
+    pair_bound,
     similar_creators,
     strongest_pairs,
 )
@@ -72,6 +73,16 @@ def test_overlap_equals_sets_and_networkx(edges, block):
         assert (pairs["shared"] <= smaller).all()
         assert pairs["jaccard"].is_between(0, 1).all()
         assert (pairs["share_of_a"] * pairs["followers_a"] - pairs["shared"]).abs().max() < 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(edges=edge_lists, top_k=st.one_of(st.none(), st.integers(1, 5)))
+def test_pair_bound_is_at_least_the_pairs_computed(edges, top_k):
+    graph = graph_from_edges(edges)
+    pairs = compute_overlap(graph, top_k=top_k)
+    assert pair_bound(graph, top_k=top_k) >= pairs.height
+    if top_k is None and len({f for _, f in edges}) == 1:  # one follower: every pair exact
+        assert pair_bound(graph) == len(brute_pairs(edges))
 
 
 def test_filters_and_top_k():

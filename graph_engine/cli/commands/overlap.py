@@ -52,13 +52,21 @@ def overlap(
     import polars as pl
 
     from graph_engine.outputs import write_frames
-    from graph_engine.overlap import empty_pairs, overlap_blocks, strongest_pairs
+    from graph_engine import overlap as ov
 
     if limit < 1:
         raise ParameterError(f"`--limit` must be at least 1 (pairs shown), got {limit}")
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
+    bound = ov.pair_bound(graph, top_k=top_k)
+    if bound > ov.LARGE_RESULT:
+        held = " and held in memory" if output is None and format != "table" else ""
+        echo(
+            f"warning: up to {bound:,} pairs of {graph.n_creators:,} creators will be computed"
+            f"{held}; hint: narrow it with --min-followers N, --tier, --creators or --top-k K",
+            err=True,
+        )
     with progress_bar("overlap") as progress:
-        blocks = overlap_blocks(
+        blocks = ov.overlap_blocks(
             graph,
             min_shared=min_shared,
             min_jaccard=min_jaccard,
@@ -67,13 +75,15 @@ def overlap(
             progress=progress,
         )
         if output is not None:
-            n = write_frames(blocks, output, empty=empty_pairs(graph))
+            n = write_frames(blocks, output, empty=ov.empty_pairs(graph))
             echo(f"wrote {n:,} pairs to {output}", err=True)
             return
         if format == "table":  # memory holds the shown pairs, not every pair
-            strongest, n_pairs = strongest_pairs(chain([empty_pairs(graph)], blocks), limit, by=by)
+            strongest, n_pairs = ov.strongest_pairs(
+                chain([ov.empty_pairs(graph)], blocks), limit, by=by
+            )
         else:
-            pairs = pl.concat([empty_pairs(graph), *blocks])
+            pairs = pl.concat([ov.empty_pairs(graph), *blocks])
     if format == "table":
         render(
             {"pairs": n_pairs, "creators": graph.n_creators, "strongest": strongest},
