@@ -51,8 +51,8 @@ def overlap(
     """Pairwise follower overlap of creators (exact, streamed to --output)."""
     import polars as pl
 
-    from graph_engine.outputs import write_frames
     from graph_engine import overlap as ov
+    from graph_engine.outputs import write_frames
 
     if limit < 1:
         raise ParameterError(f"`--limit` must be at least 1 (pairs shown), got {limit}")
