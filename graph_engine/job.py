@@ -208,7 +208,7 @@ class SelectionSection(_Section):
     method: Method = Field(default=default_of(select_creators, "method"), description="solver")
     time_limit: Annotated[float, Field(gt=0.0)] = Field(
         default=default_of(select_creators, "time_limit"),
-        description="seconds for the exact solver",
+        description="wall-clock seconds for the whole selection",
     )
 
 

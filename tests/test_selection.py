@@ -641,3 +641,23 @@ def test_method_label_is_unchanged(edges, costs, limits, method, label):
     assert (out["solve"]["bound"] == "lagrangian") == ("lagrangian" in label)
     assert out["solve"]["best_single"] == ("best-single" in label)
     assert label in sel.summary()
+
+
+@pytest.fixture(scope="module")
+def hard_budget_graph(tmp_path_factory) -> AudienceGraph:
+    """A generated graph whose budgeted program HiGHS does not solve in 30 s."""
+    from graph_engine import generate_graph, ingest
+
+    made = generate_graph(
+        tmp_path_factory.mktemp("hard"), n_creators=600, n_followers=30_000, n_edges=120_000, seed=3
+    )
+    return AudienceGraph.from_tables(ingest([made.edges_path], creators=made.creators_path))
+
+
+@pytest.mark.parametrize("method", ["exact", "auto"])
+def test_time_limit_is_wall_clock_for_the_whole_selection(hard_budget_graph, method):
+    limit = 1.0
+    sel = select_creators(hard_budget_graph, budget=1_000.0, method=method, time_limit=limit)
+    assert sel.seconds < limit + 1.0  # presolve and the final ordering are not interruptible
+    assert sel.upper_bound >= sel.reach > 0 and sel.total_cost <= 1_000.0
+    assert sel.optimal or "time limit" in " ".join([sel.method, *sel.notes]).lower()

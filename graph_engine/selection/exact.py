@@ -16,16 +16,25 @@ import numpy as np
 import scipy.sparse as sp
 
 from graph_engine.selection.bounds import GAP_RTOL
+from graph_engine.selection.clock import Deadline
 from graph_engine.selection.constraints import Constraints
 from graph_engine.selection.problem import Problem
 
-__all__ = ["BINARY_THRESHOLD", "SOLVER_RTOL", "ExactSolution", "solve_exact"]
+__all__ = [
+    "BINARY_THRESHOLD",
+    "MIN_SOLVER_SECONDS",
+    "SOLVER_RTOL",
+    "ExactSolution",
+    "solve_exact",
+]
 
 # a creator variable above this in the solver's answer is chosen
 BINARY_THRESHOLD = 0.5
 # the objective the solver reports and that of the solution it returns may differ by this
 # (relative to max(1, |objective|)): its feasibility tolerances, not a wrong answer
 SOLVER_RTOL = 1e-6
+# HiGHS refuses a time limit of 0; the interrupt enforces the deadline itself
+MIN_SOLVER_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
@@ -139,9 +148,13 @@ def _warm_start(highspy: Any, p: Problem, warm: Sequence[int]) -> Any:
 
 
 def solve_exact(
-    p: Problem, limits: Constraints, *, warm: Sequence[int], time_limit: float
+    p: Problem, limits: Constraints, *, warm: Sequence[int], deadline: Deadline
 ) -> ExactSolution:
     """Solve the integer program with HiGHS (one thread, fixed seed), warm-started.
+
+    The solver stops at `deadline` (its own time limit, and an interrupt checked at
+    every simplex, interior-point and branch-and-bound callback) with the best solution
+    and bound it has.
 
     The solver's answer is checked against its own solution: when the objective it reports
     is not the objective of the solution it returns (HiGHS 1.16 can lose the presolve
@@ -156,8 +169,8 @@ def solve_exact(
         The constraints; with a target, the program is a cover.
     warm
         Local creator ids of a feasible start (the greedy picks); may be empty.
-    time_limit
-        Seconds the solver may run.
+    deadline
+        When the solver must stop (a retry gets only what is left).
 
     Returns
     -------
@@ -167,19 +180,27 @@ def solve_exact(
     import highspy
 
     lp = _program(highspy, p, limits)
-    solution, consistent = _run(highspy, p, lp, warm, time_limit)
-    if warm and not consistent:
-        solution, _ = _run(highspy, p, lp, (), time_limit)
+    solution, consistent = _run(highspy, p, lp, warm, deadline)
+    if warm and not consistent and not deadline.passed:
+        solution, _ = _run(highspy, p, lp, (), deadline)
     return solution
 
 
 def _run(
-    highspy: Any, p: Problem, lp: Any, warm: Sequence[int], time_limit: float
+    highspy: Any, p: Problem, lp: Any, warm: Sequence[int], deadline: Deadline
 ) -> tuple[ExactSolution, bool]:
     """Run HiGHS once; also tell whether its objective is that of its solution."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("time_limit", max(deadline.left(), MIN_SOLVER_SECONDS))
+
+    def stop_at_deadline(event: Any) -> None:
+        if deadline.passed:
+            event.interrupt()
+
+    h.cbSimplexInterrupt += stop_at_deadline
+    h.cbIpmInterrupt += stop_at_deadline
+    h.cbMipInterrupt += stop_at_deadline
     h.setOptionValue("mip_rel_gap", GAP_RTOL)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
@@ -203,6 +224,8 @@ def _run(
         objective=objective,
         dual_bound=float(info.mip_dual_bound),
         optimal=status == highspy.HighsModelStatus.kOptimal,
-        status=h.modelStatusToString(status),
+        status="Time limit reached"
+        if status == highspy.HighsModelStatus.kInterrupt
+        else h.modelStatusToString(status),
     )
     return solution, consistent

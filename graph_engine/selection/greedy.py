@@ -262,10 +262,15 @@ def in_gain_order(p: Problem, chosen: Sequence[int]) -> list[tuple[int, float]]:
         cov = p.covers(j)
         out.append((j, float(p.weight[cov][~covered[cov]].sum())))
         covered[cov] = True
-    while rest:
-        gains = [float(p.weight[p.covers(j)][~covered[p.covers(j)]].sum()) for j in rest]
-        best = int(np.argmax(gains))
-        j = rest.pop(best)
-        out.append((j, gains[best]))
-        covered[p.covers(j)] = True
+    # lazy: a gain only falls as more is covered, so a stale gain bounds the fresh one
+    heap = [(-math.inf, i, j) for i, j in enumerate(rest)]
+    while heap:
+        _, i, j = heapq.heappop(heap)
+        cov = p.covers(j)
+        gain = float(p.weight[cov][~covered[cov]].sum())
+        if heap and (-gain, i) > heap[0][:2]:
+            heapq.heappush(heap, (-gain, i, j))
+            continue
+        out.append((j, gain))
+        covered[cov] = True
     return out

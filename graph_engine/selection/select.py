@@ -27,6 +27,7 @@ from graph_engine.selection.bounds import (
     proven_cheapest,
     tighten,
 )
+from graph_engine.selection.clock import Deadline
 from graph_engine.selection.constraints import Constraints, Minimize, check_cap, check_limits
 from graph_engine.selection.eligibility import (
     community_codes,
@@ -110,12 +111,14 @@ def select_creators(
         (likely mass-followers).
     method, time_limit
         ``"greedy"`` (lazy greedy; budgets: the better of cost-effective greedy and the
-        best single creator), ``"exact"`` (HiGHS integer program warm-started from greedy,
-        within `time_limit` seconds), ``"auto"`` (exact when the compressed problem has at
-        most 200,000 elements and 5,000 creators and the greedy picks are not already
-        proven optimal by a Lagrangian-relaxation bound, computed first with a fixed
-        work budget: about 3 s on 10M edges),
-        ``"plain-greedy"`` (the non-lazy reference, slow).
+        best single creator), ``"exact"`` (HiGHS integer program warm-started from greedy),
+        ``"auto"`` (exact when the compressed problem has at most 200,000 elements and
+        5,000 creators and the greedy picks are not already proven optimal by a
+        Lagrangian-relaxation bound, computed first with a fixed work budget: about 3 s on
+        10M edges), ``"plain-greedy"`` (the non-lazy reference, slow). `time_limit` is
+        wall-clock seconds for the whole selection from this call: every phase after
+        greedy gets what is left, the solver is interrupted when it runs out, and the
+        best answer and bound found by then are returned.
 
     Returns
     -------
@@ -160,6 +163,7 @@ def select_creators(
         max_following=max_following,
         time_limit=time_limit,
     )
+    deadline = Deadline.after(time_limit - (time.perf_counter() - started))
     rows, must, notes = eligible_creators(graph, must_include, must_exclude, min_engagement)
     cost = creator_costs(graph, rows, price_by_tier, posts, overhead)
     community = community_codes(graph, rows, communities, max_per_community)
@@ -177,7 +181,7 @@ def select_creators(
         minimize=minimize,
         cap=max_per_community,
     )
-    run, sol = _solve(graph, p, limits, follower_weight, method, time_limit, notes)
+    run, sol = _solve(graph, p, limits, follower_weight, method, deadline, notes)
     constraints = {
         "count": count,
         "budget": budget,
@@ -287,21 +291,26 @@ def _solve(
     limits: Constraints,
     follower_weight: np.ndarray,
     method: Method,
-    time_limit: float,
+    deadline: Deadline,
     notes: list[str],
 ) -> tuple[GreedyRun, _Solution]:
-    """Greedy, then the Lagrangian bound and the integer program when they are due."""
+    """Greedy, then the Lagrangian bound and the integer program when they are due.
+
+    Every phase after greedy gets only the time left before `deadline`.
+    """
     run, sol = _greedy_stage(p, limits, method, notes)
     if method == "auto" and not sol.optimal and not limits.is_cover:
-        _lagrangian_stage(sol, limits, time_limit)
+        _lagrangian_stage(sol, limits, deadline)
     signatures = None
     if method == "exact" or (method == "auto" and not sol.optimal and p.n <= AUTO_EXACT_CREATORS):
         signatures = compress(graph, p.index, follower_weight)
         if method == "auto" and signatures[2].size > AUTO_EXACT_ELEMENTS:
             signatures = None
-    if signatures is not None:
+    if signatures is not None and deadline.passed:
+        notes.append("the time limit was reached before the integer program could run")
+    elif signatures is not None:
         compressed = Problem(p.index, p.cost, *signatures, p.community, p.must)
-        _exact_stage(sol, compressed, limits, time_limit)
+        _exact_stage(sol, compressed, limits, deadline)
     elif limits.is_cover:
         spent = p.spend(sol.picks, by_cost=limits.by_cost)
         sol.optimal = proven_cheapest(spent, sol.cost_lb or 0.0)
@@ -337,7 +346,7 @@ def _greedy_stage(
     )
 
 
-def _lagrangian_stage(sol: _Solution, limits: Constraints, time_limit: float) -> None:
+def _lagrangian_stage(sol: _Solution, limits: Constraints, deadline: Deadline) -> None:
     """Tighten the bound by Lagrangian relaxation: often proves greedy optimal, cheaply."""
     p = sol.p
     refined = lagrangian(
@@ -345,7 +354,7 @@ def _lagrangian_stage(sol: _Solution, limits: Constraints, time_limit: float) ->
         p.covered(sol.picks),
         limits,
         lower=sol.reach,
-        seconds=time_limit,  # a safety cap; the work budget below is what stops it
+        seconds=deadline.left(),  # a safety cap; the work budget below is what stops it
         max_iterations=int(
             np.clip(
                 LAGRANGIAN_WORK / max(p.elements.size, 1),
@@ -360,9 +369,9 @@ def _lagrangian_stage(sol: _Solution, limits: Constraints, time_limit: float) ->
     sol.optimal = proven(sol.reach, sol.bound, integral=sol.integral)
 
 
-def _exact_stage(sol: _Solution, p: Problem, limits: Constraints, time_limit: float) -> None:
+def _exact_stage(sol: _Solution, p: Problem, limits: Constraints, deadline: Deadline) -> None:
     """Solve the integer program on the compressed problem `p`, keeping what is better."""
-    exact = solve_exact(p, limits, warm=sol.picks, time_limit=time_limit)
+    exact = solve_exact(p, limits, warm=sol.picks, deadline=deadline)
     sol.p = p
     dual = exact.dual_bound if math.isfinite(exact.dual_bound) else None
     if not limits.is_cover:

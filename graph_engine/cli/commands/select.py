@@ -133,9 +133,12 @@ def select(
     method: Annotated[
         Method, typer.Option(help="auto, greedy, exact (HiGHS) or plain-greedy.")
     ] = default_of("graph_engine.selection.select:select_creators", "method"),
-    time_limit: Annotated[float, typer.Option(help="Seconds for the exact solver.")] = default_of(
-        "graph_engine.selection.select:select_creators", "time_limit"
-    ),
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            help="Wall-clock seconds for the whole selection (bounds and solver included)."
+        ),
+    ] = default_of("graph_engine.selection.select:select_creators", "time_limit"),
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
