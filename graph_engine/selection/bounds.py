@@ -30,6 +30,7 @@ __all__ = [
     "LAGRANGIAN_MIN_STEP",
     "LAGRANGIAN_STALL",
     "cost_lower_bound",
+    "cover_lagrangian",
     "fractional_knapsack",
     "greedy_bound",
     "knapsack_solution",
@@ -475,3 +476,90 @@ def lagrangian_bound(
         max_iterations=max_iterations,
         integral=p.integral if integral is None else integral,
     )
+
+
+def cover_lagrangian(
+    p: Problem,
+    limits: Constraints,
+    *,
+    upper: float,
+    seconds: float,
+    max_iterations: int = LAGRANGIAN_ITERATIONS,
+) -> float:
+    """Bound from below the cheapest cover's cost (or count) by Lagrangian relaxation.
+
+    Relaxing ``y_e <= sum_{j covers e} x_j`` with multipliers ``mu_e >= 0`` gives, for
+    every ``mu``, the valid bound ``sum_j min(0, c_j - s_j) + min {sum_e mu_e y_e :
+    sum_e w_e y_e >= target, 0 <= y <= 1}`` with ``s_j = sum_{e in j} mu_e`` (creators at
+    1 where that lowers the sum, must-includes always, at most `cap` per community; the
+    second part is a fractional knapsack: elements cheapest per weight first). Starting
+    from ``mu_e`` = the lowest cost per element of a creator covering e, a projected
+    subgradient method (Polyak steps towards `upper`) raises it towards the LP bound.
+
+    Parameters
+    ----------
+    p
+        The problem.
+    limits
+        The cover: the target, the community cap, and whether cost (else the count) is
+        spent.
+    upper
+        The spend of a cover found (the Polyak target; the search stops once the bound
+        reaches it).
+    seconds
+        A cap on the time.
+    max_iterations
+        At most this many subgradient steps.
+
+    Returns
+    -------
+    float
+        The largest bound seen; infinity when the target exceeds the total weight.
+    """
+    assert limits.target is not None
+    deadline = time.perf_counter() + seconds
+    c = p.cost.astype(float) if limits.by_cost else np.ones(p.n)
+    rows = np.repeat(np.arange(p.n), np.diff(p.ptr))
+    must = np.zeros(p.n, dtype=bool)
+    must[p.must] = True
+    useful = np.flatnonzero(p.weight > 0)
+    w = p.weight[useful].astype(float)
+    if limits.target > w.sum() + slack(w.sum()):
+        return math.inf
+    share = (c / np.maximum(np.diff(p.ptr), 1))[rows]
+    mu = np.full(p.m, np.inf)
+    np.minimum.at(mu, p.elements, share)
+    mu[~np.isfinite(mu)] = 0.0
+    mu[p.weight <= 0] = 0.0
+    best, theta, stall = -math.inf, 1.0, 0
+    for _ in range(max_iterations):
+        reduced = c - np.bincount(rows, weights=mu[p.elements], minlength=p.n)
+        gain = np.where(must, 0.0, np.maximum(-reduced, 0.0))
+        if limits.cap is not None:
+            gain = top_per_community(gain, p.community, limits.cap)
+        x = (gain > 0) | must
+        order = useful[np.argsort(mu[useful] / w, kind="stable")]
+        filled = np.cumsum(p.weight[order])
+        k = min(int(np.searchsorted(filled, limits.target, side="left")), order.size - 1)
+        y = np.zeros(p.m)
+        y[order[:k]] = 1.0
+        y[order[k]] = (limits.target - (filled[k - 1] if k else 0.0)) / p.weight[order[k]]
+        value = float(reduced[x].sum() + (mu * y).sum())
+        if value > best + slack(value):
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= LAGRANGIAN_STALL:
+                theta, stall = theta / 2, 0
+        if (
+            proven_cheapest(upper, best)
+            or theta < LAGRANGIAN_MIN_STEP
+            or time.perf_counter() > deadline
+        ):
+            break
+        grad = y - np.bincount(p.elements, weights=x[rows].astype(float), minlength=p.m)
+        norm = float((grad**2).sum())
+        if norm == 0:
+            break
+        mu = np.maximum(0.0, mu + theta * (upper - value) / norm * grad)
+    return best

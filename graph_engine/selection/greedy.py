@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,7 +21,7 @@ from graph_engine.selection.bounds import cost_lower_bound, greedy_bound
 from graph_engine.selection.constraints import BUDGET_RTOL, Constraints
 from graph_engine.selection.problem import Problem
 
-__all__ = ["GreedyRun", "best_single", "greedy", "in_gain_order"]
+__all__ = ["GreedyRun", "best_single", "complete", "greedy", "in_gain_order"]
 
 
 @dataclass
@@ -52,8 +52,8 @@ class GreedyRun:
 class _Greedy:
     """The state of one greedy run: what is covered, picked, spent, and the gain bounds."""
 
-    def __init__(self, p: Problem, limits: Constraints) -> None:
-        self.p, self.limits = p, limits
+    def __init__(self, p: Problem, limits: Constraints, cost_power: float = 1.0) -> None:
+        self.p, self.limits, self.cost_power = p, limits, cost_power
         self.covered = np.zeros(p.m, dtype=bool)
         self.per_community: dict[int, int] = {}
         self.picks: list[int] = []
@@ -92,8 +92,11 @@ class _Greedy:
         return cap is None or group < 0 or self.per_community.get(group, 0) < cap
 
     def priority(self, j: int, gain: float) -> float:
-        """Gain per cost when cost drives the choice, else the gain."""
-        return gain / float(self.p.cost[j]) if self.limits.by_cost else gain
+        """Gain per cost (to `cost_power`) when cost drives the choice, else the gain."""
+        if not self.limits.by_cost:
+            return gain
+        cost = float(self.p.cost[j])
+        return gain / (cost if self.cost_power == 1.0 else cost**self.cost_power)
 
     def limit_bound(self) -> float:
         """Compute the data bound now: under the limits, or at the same spend for a cover."""
@@ -154,8 +157,26 @@ class _Greedy:
 
         return pick
 
+    def fill(self, pick: Callable[[], int | None], after: Callable[[], None] | None) -> None:
+        """Take the next pick while the limits allow and it adds something."""
+        while self.running():
+            j = pick()
+            if j is None:
+                break
+            gain = float(self.gain_ub[j])
+            if gain <= 0:
+                break
+            self.take(j, gain)
+            self.reach += gain
+            self.candidate[j] = False
+            self.gain_ub[j] = 0.0
+            if after is not None:
+                after()
 
-def greedy(p: Problem, limits: Constraints, *, lazy: bool = True) -> GreedyRun:
+
+def greedy(
+    p: Problem, limits: Constraints, *, lazy: bool = True, cost_power: float = 1.0
+) -> GreedyRun:
     """Run (lazy) greedy for max coverage or a cover, under the constraints.
 
     With cost driving the choice (`Constraints.by_cost`) the priority is gain / cost
@@ -173,35 +194,58 @@ def greedy(p: Problem, limits: Constraints, *, lazy: bool = True) -> GreedyRun:
         The constraints; with a target, greedy stops once the target is reached.
     lazy
         Lazy greedy (CELF) if True, else plain greedy (the slow reference).
+    cost_power
+        With cost driving the choice, the priority is gain / cost ** `cost_power`
+        (below 1 leans towards larger creators; the guarantees are for 1).
 
     Returns
     -------
     GreedyRun
         The picks, their gains, the evaluations and the bounds.
     """
-    run = _Greedy(p, limits)
+    run = _Greedy(p, limits, cost_power)
     cover = limits.is_cover
     bound = math.inf if cover else min(run.limit_bound(), float(p.weight.sum()))
     cost_lb = cost_lower_bound(run.reach, run.gain_ub, p, limits) if cover else 0.0
-    pick = run.lazy_picker() if lazy else run.plain_picker()
-    while run.running():
-        j = pick()
-        if j is None:
-            break
-        gain = float(run.gain_ub[j])
-        if gain <= 0:
-            break
-        run.take(j, gain)
-        run.reach += gain
-        run.candidate[j] = False
-        run.gain_ub[j] = 0.0
+
+    def tighten() -> None:
+        nonlocal bound, cost_lb
         if cover:
             cost_lb = max(cost_lb, cost_lower_bound(run.reach, run.gain_ub, p, limits))
         else:
             bound = min(bound, run.limit_bound())
+
+    run.fill(run.lazy_picker() if lazy else run.plain_picker(), tighten)
     if cover:  # bound on reach at the same spend, from the final gains
         bound = min(run.limit_bound(), float(p.weight.sum()))
     return GreedyRun(run.picks, run.gains, run.evaluations, max(bound, run.reach), cost_lb)
+
+
+def complete(
+    p: Problem, limits: Constraints, kept: Sequence[int], banned: int
+) -> tuple[list[int], float]:
+    """Complete the creators `kept` by lazy greedy, never taking `banned` (no bound).
+
+    Parameters
+    ----------
+    p
+        The problem.
+    limits
+        The constraints (a count, a budget, a target, a cap).
+    kept
+        Local creator ids to keep (they must fit the limits together).
+    banned
+        A local creator id greedy may not take.
+
+    Returns
+    -------
+    tuple of (list of int, float)
+        The completed selection (`kept` first) and its reach.
+    """
+    run = _Greedy(replace(p, must=np.asarray(kept, dtype=np.int64)), limits)
+    run.candidate[banned] = False
+    run.fill(run.lazy_picker(), None)
+    return run.picks, run.reach
 
 
 def best_single(p: Problem, limits: Constraints) -> int | None:

@@ -30,6 +30,8 @@ class SolveMethod:
         ``"greedy"`` (lazy) or ``"plain-greedy"``.
     best_single
         Whether the best single affordable creator beat cost-effective greedy.
+    swaps
+        How many one-out, greedy-refill swaps improved the greedy picks.
     bound
         The upper bound that held before any solver ran: ``"greedy"`` (the data bound
         along the greedy run) or ``"lagrangian"`` (tightened by Lagrangian relaxation).
@@ -48,6 +50,7 @@ class SolveMethod:
 
     optimiser: Optimiser
     best_single: bool = False
+    swaps: int = 0
     bound: Bound = "greedy"
     solver: Solver | None = None
     status: str | None = None
@@ -59,6 +62,8 @@ class SolveMethod:
         parts: list[str] = [self.optimiser]
         if self.best_single:
             parts.append("best-single")
+        if self.swaps:
+            parts.append("swaps")
         if self.bound == "lagrangian":
             parts.append("lagrangian-bound")
         if self.solver is not None:

@@ -22,9 +22,11 @@ from graph_engine.errors import ParameterError
 from graph_engine.graph import AudienceGraph, CreatorId
 from graph_engine.selection.bounds import (
     LAGRANGIAN_ITERATIONS,
+    cover_lagrangian,
     lagrangian,
     proven,
     proven_cheapest,
+    slack,
     tighten,
 )
 from graph_engine.selection.clock import Deadline
@@ -37,6 +39,7 @@ from graph_engine.selection.eligibility import (
 )
 from graph_engine.selection.exact import solve_exact
 from graph_engine.selection.greedy import GreedyRun, best_single, greedy, in_gain_order
+from graph_engine.selection.local import local_search
 from graph_engine.selection.problem import Problem, compress, rows_of
 from graph_engine.selection.result import Selection, SolveMethod, picks_frame
 from graph_engine.vocab import Method
@@ -299,8 +302,12 @@ def _solve(
     Every phase after greedy gets only the time left before `deadline`.
     """
     run, sol = _greedy_stage(p, limits, method, notes)
+    if method in ("auto", "exact") and not sol.optimal:
+        _swap_stage(sol, limits, deadline)
     if method == "auto" and not sol.optimal and not limits.is_cover:
         _lagrangian_stage(sol, limits, deadline)
+    if method == "auto" and limits.is_cover and limits.meets_target(sol.reach):
+        _cover_bound_stage(sol, limits, deadline)
     signatures = None
     if method == "exact" or (method == "auto" and not sol.optimal and p.n <= AUTO_EXACT_CREATORS):
         signatures = compress(graph, p.index, follower_weight)
@@ -346,6 +353,22 @@ def _greedy_stage(
     )
 
 
+def _swap_stage(sol: _Solution, limits: Constraints, deadline: Deadline) -> None:
+    """Improve the greedy picks by local search (the bound is unchanged)."""
+    picks, swaps = local_search(sol.p, limits, sol.picks, deadline)
+    if swaps:
+        sol.picks, sol.reach = picks, sol.p.value(picks)
+        sol.solve = replace(sol.solve, swaps=swaps)
+        if not limits.is_cover:  # a cover's optimality is decided by its cost bound
+            sol.optimal = proven(sol.reach, sol.bound, integral=sol.integral)
+
+
+def _iterations(p: Problem) -> int:
+    """Subgradient steps of one Lagrangian bound: a fixed work budget, clipped."""
+    work = LAGRANGIAN_WORK / max(p.elements.size, 1)
+    return int(np.clip(work, LAGRANGIAN_MIN_ITERATIONS, LAGRANGIAN_ITERATIONS))
+
+
 def _lagrangian_stage(sol: _Solution, limits: Constraints, deadline: Deadline) -> None:
     """Tighten the bound by Lagrangian relaxation: often proves greedy optimal, cheaply."""
     p = sol.p
@@ -354,19 +377,27 @@ def _lagrangian_stage(sol: _Solution, limits: Constraints, deadline: Deadline) -
         p.covered(sol.picks),
         limits,
         lower=sol.reach,
-        seconds=deadline.left(),  # a safety cap; the work budget below is what stops it
-        max_iterations=int(
-            np.clip(
-                LAGRANGIAN_WORK / max(p.elements.size, 1),
-                LAGRANGIAN_MIN_ITERATIONS,
-                LAGRANGIAN_ITERATIONS,
-            )
-        ),
+        seconds=deadline.left(),  # a safety cap; the work budget is what stops it
+        max_iterations=_iterations(p),
         integral=sol.integral,
     )
     if refined < sol.bound:
         sol.bound, sol.solve = refined, replace(sol.solve, bound="lagrangian")
     sol.optimal = proven(sol.reach, sol.bound, integral=sol.integral)
+
+
+def _cover_bound_stage(sol: _Solution, limits: Constraints, deadline: Deadline) -> None:
+    """Raise a cover's cost lower bound by Lagrangian relaxation."""
+    p = sol.p
+    spent = p.spend(sol.picks, by_cost=limits.by_cost)
+    raised = cover_lagrangian(
+        p, limits, upper=spent, seconds=deadline.left(), max_iterations=_iterations(p)
+    )
+    if not limits.by_cost:  # a count is an integer
+        raised = math.ceil(raised - slack(raised))
+    if raised > (sol.cost_lb or 0.0):
+        sol.cost_lb, sol.solve = raised, replace(sol.solve, bound="lagrangian")
+    sol.optimal = proven_cheapest(spent, sol.cost_lb or 0.0)
 
 
 def _exact_stage(sol: _Solution, p: Problem, limits: Constraints, deadline: Deadline) -> None:
