@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import process  # noqa: F401  (registers the whole-process cases)
+from benchmarks import process, quality  # noqa: F401  (register their cases)
 from benchmarks.cases import CASES
 from benchmarks.framework import dumps, measure
 

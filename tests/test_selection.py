@@ -183,6 +183,30 @@ def test_cover_lagrangian_never_exceeds_the_cheapest_cover(inst, share, by_cost,
     assert bound <= (min(spends) if spends else math.inf) + 1e-6
 
 
+def test_binding_limits_are_reported_and_communities_keep_their_labels():
+    # two communities of three creators, each creator with 4 followers of its own
+    edges = [(c, f) for c in range(6) for f in range(c * 4, c * 4 + 4)]
+    costs = {str(c): float(c + 1) for c in range(6)}
+    niche = {str(c): "food" if c < 3 else "travel" for c in range(6)}
+    g = make_graph(edges, costs, extra={"niche": niche})
+    capped = select_creators(g, count=10, communities="niche", max_per_community=2)
+    assert capped.picks.height == 4 and capped.optimal  # optimal under the cap ...
+    assert any(
+        "cap of 2 per community limits the selection to 4 of the 10" in n for n in capped.notes
+    )
+    assert sorted(capped.picks["community"].to_list()) == ["food", "food", "travel", "travel"]
+    assert all(niche[c] == k for c, k in capped.picks.select("creator_id", "community").iter_rows())
+    # costs 1..6, budget 4.5: two creators (8 followers) fit, a third never does
+    spent = select_creators(g, budget=4.5)
+    assert spent.reach == 8 and spent.picks.height == 2
+    left = 4.5 - spent.total_cost
+    assert any(f"{left:,.2f} of the budget is left unspent" in n for n in spent.notes)
+    full = select_creators(g, count=6)
+    assert not any("unspent" in n or "limits" in n for n in full.notes)
+    more = select_creators(g, count=8)
+    assert any("only 6 of the 8 creators asked for add reach" in n for n in more.notes)
+
+
 def test_must_include_exclude_and_community_cap():
     edges = [(c, f) for c in range(6) for f in range(c * 3, c * 3 + 4)]
     costs = {str(c): 1.0 for c in range(6)}

@@ -142,8 +142,8 @@ def community_codes(
     rows: np.ndarray,
     communities: str | pl.DataFrame | Mapping[Any, Any] | None,
     cap: int | None,
-) -> np.ndarray:
-    """Compute the community code of every creator (0, 1, ...; -1 for none).
+) -> tuple[np.ndarray, pl.Series]:
+    """Compute the community code of every creator (0, 1, ...; -1 for none) and the labels.
 
     Parameters
     ----------
@@ -159,8 +159,9 @@ def community_codes(
 
     Returns
     -------
-    numpy.ndarray
-        Codes in the order of `rows`: dense ranks of the labels as text.
+    tuple of (numpy.ndarray, polars.Series)
+        Codes in the order of `rows` (dense ranks of the labels as text), and the label
+        of every code, as given (code ``i`` is ``labels[i]``).
 
     Raises
     ------
@@ -172,7 +173,7 @@ def community_codes(
     if communities is None:
         if cap is not None:
             raise ParameterError("`max_per_community` needs `communities` (a column or a result)")
-        return np.full(rows.size, -1, dtype=np.int64)
+        return np.full(rows.size, -1, dtype=np.int64), pl.Series("community", [])
     ids = graph.creator_ids(rows)
     if isinstance(communities, str):
         if communities not in graph.creators.columns:
@@ -191,8 +192,10 @@ def community_codes(
         )
         mapping = {str(k): v for k, v in pairs}  # ids compared as text: 7 and "7" match
         labels = pl.Series([mapping.get(str(c)) for c in ids.to_list()])
-    codes = labels.cast(pl.String).rank("dense").fill_null(0).to_numpy().astype(np.int64) - 1
-    return codes
+    text = labels.cast(pl.String)
+    codes = text.rank("dense").fill_null(0).to_numpy().astype(np.int64) - 1
+    named = pl.DataFrame({"text": text, "label": labels}).drop_nulls("text")
+    return codes, named.unique("text").sort("text")["label"].alias("community")
 
 
 def follower_weights(

@@ -242,7 +242,12 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
 
 
-def picks_frame(graph: AudienceGraph, p: Problem, ordered: list[tuple[int, float]]) -> pl.DataFrame:
+def picks_frame(
+    graph: AudienceGraph,
+    p: Problem,
+    ordered: list[tuple[int, float]],
+    labels: pl.Series | None = None,
+) -> pl.DataFrame:
     """Build the picks table: one row per creator with its cost and running reach.
 
     Parameters
@@ -253,6 +258,9 @@ def picks_frame(graph: AudienceGraph, p: Problem, ordered: list[tuple[int, float
         The problem the picks refer to (local ids).
     ordered
         Local creator ids in pick order, each with its marginal gain.
+    labels
+        The community label of every community code (`community_codes`); the
+        `community` column shows these, as given.
 
     Returns
     -------
@@ -279,5 +287,7 @@ def picks_frame(graph: AudienceGraph, p: Problem, ordered: list[tuple[int, float
         }
     )
     if (p.community >= 0).any():
-        frame = frame.with_columns(pl.Series("community", p.community[local]).cast(pl.Int64))
+        codes = pl.Series(p.community[local] if local.size else np.zeros(0, dtype=np.int64))
+        shown = codes if labels is None else labels.gather(codes.set(codes < 0, None))
+        frame = frame.with_columns(shown.alias("community"))
     return frame

@@ -30,7 +30,13 @@ from graph_engine.selection.bounds import (
     tighten,
 )
 from graph_engine.selection.clock import Deadline
-from graph_engine.selection.constraints import Constraints, Minimize, check_cap, check_limits
+from graph_engine.selection.constraints import (
+    BUDGET_RTOL,
+    Constraints,
+    Minimize,
+    check_cap,
+    check_limits,
+)
 from graph_engine.selection.eligibility import (
     community_codes,
     creator_costs,
@@ -49,7 +55,9 @@ __all__ = [
     "AUTO_EXACT_ELEMENTS",
     "LAGRANGIAN_MIN_ITERATIONS",
     "LAGRANGIAN_WORK",
+    "UNSPENT_SHARE",
     "Method",
+    "binding_notes",
     "select_creators",
 ]
 
@@ -62,6 +70,8 @@ AUTO_EXACT_CREATORS = 5_000
 LAGRANGIAN_WORK = 100_000_000
 # however big the problem, at least this many Lagrangian steps
 LAGRANGIAN_MIN_ITERATIONS = 5
+# a budget with more than this share left over is reported as unspent
+UNSPENT_SHARE = 0.005
 
 
 def select_creators(
@@ -169,7 +179,7 @@ def select_creators(
     deadline = Deadline.after(time_limit - (time.perf_counter() - started))
     rows, must, notes = eligible_creators(graph, must_include, must_exclude, min_engagement)
     cost = creator_costs(graph, rows, price_by_tier, posts, overhead)
-    community = community_codes(graph, rows, communities, max_per_community)
+    community, labels = community_codes(graph, rows, communities, max_per_community)
     follower_weight = follower_weights(graph, weight, max_following)
     # Greedy runs on the raw creators x followers incidence (free: the rows of the CSR);
     # the integer program on audience signatures. Both give the same values: the
@@ -185,6 +195,7 @@ def select_creators(
         cap=max_per_community,
     )
     run, sol = _solve(graph, p, limits, follower_weight, method, deadline, notes)
+    notes.extend(binding_notes(sol.p, limits, sol.picks))
     constraints = {
         "count": count,
         "budget": budget,
@@ -209,7 +220,7 @@ def select_creators(
         else in_gain_order(sol.p, sol.picks)
     )
     return Selection(
-        picks=picks_frame(graph, sol.p, ordered),
+        picks=picks_frame(graph, sol.p, ordered, labels),
         reach=sol.reach,
         eligible_reach=total,
         total_cost=float(sol.p.cost[sol.picks].sum()),
@@ -223,6 +234,64 @@ def select_creators(
         seconds=time.perf_counter() - started,
         notes=notes,
     )
+
+
+def binding_notes(p: Problem, limits: Constraints, picks: list[int]) -> list[str]:
+    """Say which limit stopped a reach maximum short: the cap, the budget, or nothing left.
+
+    Parameters
+    ----------
+    p
+        The problem the picks refer to.
+    limits
+        The constraints.
+    picks
+        Local ids of the chosen creators.
+
+    Returns
+    -------
+    list of str
+        Notes for the user (none when no limit left reach or money on the table).
+    """
+    if limits.is_cover:
+        return []
+    gains = p.gains(p.covered(picks))
+    useful = gains > 0
+    useful[picks] = False
+    capped = np.zeros(p.n, dtype=bool)
+    if limits.cap is not None:
+        groups, sizes = np.unique(p.community[picks], return_counts=True)
+        full = groups[(groups >= 0) & (sizes >= limits.cap)]
+        capped = np.isin(p.community, full)
+    spent = float(p.cost[picks].sum())
+    left = math.inf if limits.budget is None else limits.budget - spent
+    dear = p.cost > left * (1 + BUDGET_RTOL)
+    notes = []
+    short = limits.count is not None and len(picks) < limits.count
+    if short and not useful.any():
+        notes.append(
+            f"only {len(picks)} of the {limits.count} creators asked for add reach: the "
+            "other eligible creators' followers are all reached already"
+        )
+    elif short and not (useful & ~capped).any():
+        notes.append(
+            f"the cap of {limits.cap} per community limits the selection to {len(picks)} "
+            f"of the {limits.count} creators asked for"
+        )
+    elif short and not (useful & ~capped & ~dear).any():
+        notes.append(f"the budget limits the selection to {len(picks)} creators")
+    if limits.budget is not None and left > UNSPENT_SHARE * limits.budget:
+        fitting = useful & ~capped
+        cheapest = float(p.cost[fitting].min()) if fitting.any() else None
+        notes.append(
+            f"{left:,.2f} of the budget is left unspent: "
+            + (
+                f"the cheapest other creator that adds reach costs {cheapest:,.2f}"
+                if cheapest is not None
+                else "no other creator adds reach"
+            )
+        )
+    return notes
 
 
 def _check_arguments(
