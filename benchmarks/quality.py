@@ -137,3 +137,73 @@ def _case(min_followers: int, budget: float) -> Case:
 
 for _min, _budget in INSTANCES:
     register(_case(_min, _budget))
+
+
+# -- the cheapest plan for a target reach -------------------------------------------------
+
+COVERS = [(300, 0.5), (100, 0.5)]  # (min followers, target share of the eligible audience)
+
+
+def _cover(method: str, share: float, limit: float) -> Any:
+    def run(graph: Any) -> dict[str, Any]:
+        from graph_engine.selection import select_creators
+
+        sel = select_creators(graph, target_reach=share, method=method, time_limit=limit)  # type: ignore[arg-type]
+        return {
+            "cost": round(sel.total_cost, 2),
+            "cost_lower_bound": round(sel.cost_lower_bound or 0.0, 2),
+            "reach_share": round(sel.reach_share, 5),
+            "optimal": sel.optimal,
+            "picks": sel.picks.height,
+            "method": sel.method,
+        }
+
+    return run
+
+
+def _cover_check(results: dict[str, Any], share: float) -> list[str]:
+    found = {name: r["result"] for name, r in results.items() if r.get("result")}
+    engine = found.get("graph-engine auto (20 s)")
+    if not engine:
+        return ["graph-engine failed"]
+    cheapest = min(r["cost"] for r in found.values())
+    bound = max(r["cost_lower_bound"] for r in found.values())
+    for name, r in found.items():
+        print(f"  {name}: cost {r['cost']:,.2f} = {100 * r['cost'] / cheapest:.2f}% of cheapest")
+    print(
+        f"  engine lower bound {engine['cost_lower_bound']:,.2f} = "
+        f"{100 * engine['cost_lower_bound'] / engine['cost']:.1f}% of its plan's cost; best "
+        f"bound of any contender {bound:,.2f}"
+    )
+    problems = [f"{n} misses the target" for n, r in found.items() if r["reach_share"] < share]
+    if bound > cheapest + 1e-6:
+        problems.append("a lower bound above a plan someone found")
+    return problems
+
+
+def _cover_case(min_followers: int, share: float) -> Case:
+    def setup() -> Any:
+        return _priced(min_followers)
+
+    return Case(
+        f"select-quality-ego{min_followers}-t{round(100 * share)}",
+        f"cheapest plan reaching {100 * share:.0f}%, ego-Twitter creators with >= "
+        f"{min_followers} followers, costs ~ audience: engine vs greedy and a long HiGHS run",
+        [
+            Contender("graph-engine auto (20 s)", _cover("auto", share, 20.0), setup),
+            Contender("cost-effective greedy", _cover("greedy", share, 20.0), setup),
+            Contender(
+                f"HiGHS warm-started ({LONG_LIMIT:.0f} s)",
+                _cover("exact", share, LONG_LIMIT),
+                setup,
+                timeout=LONG_LIMIT + 300,
+            ),
+        ],
+        prepare=lambda: _ego_store() if EGO_TWITTER.exists() else None,
+        skip=no_ego,
+        check=lambda results: _cover_check(results, share),
+    )
+
+
+for _min, _share in COVERS:
+    register(_cover_case(_min, _share))

@@ -52,16 +52,26 @@ class GreedyRun:
 class _Greedy:
     """The state of one greedy run: what is covered, picked, spent, and the gain bounds."""
 
-    def __init__(self, p: Problem, limits: Constraints, cost_power: float = 1.0) -> None:
+    def __init__(
+        self, p: Problem, limits: Constraints, cost_power: float = 1.0, *, must_gains: bool = True
+    ) -> None:
         self.p, self.limits, self.cost_power = p, limits, cost_power
         self.covered = np.zeros(p.m, dtype=bool)
         self.per_community: dict[int, int] = {}
         self.picks: list[int] = []
         self.gains: list[float] = []
         self.spent = 0.0
-        for j in p.must.tolist():
-            self.take(j, self.marginal(j))
-        self.reach = float(sum(self.gains))
+        if must_gains:  # each must-include's own marginal gain, in order
+            for j in p.must.tolist():
+                self.take(j, self.marginal(j))
+            self.reach = float(sum(self.gains))
+        else:  # all at once (a completion needs only their total)
+            self.covered = p.covered(p.must)
+            self.picks, self.gains = p.must.tolist(), [0.0] * p.must.size
+            self.spent = float(p.cost[p.must].sum())
+            groups, sizes = np.unique(p.community[p.must], return_counts=True)
+            self.per_community = {int(g): int(n) for g, n in zip(groups, sizes, strict=True)}
+            self.reach = float(p.weight[self.covered].sum())
         self.gain_ub = p.gains(self.covered)  # exact now; later entries may go stale
         self.evaluations = p.n
         self.candidate = np.ones(p.n, dtype=bool)
@@ -242,8 +252,10 @@ def complete(
     tuple of (list of int, float)
         The completed selection (`kept` first) and its reach.
     """
-    run = _Greedy(replace(p, must=np.asarray(kept, dtype=np.int64)), limits)
+    run = _Greedy(replace(p, must=np.asarray(kept, dtype=np.int64)), limits, must_gains=False)
     run.candidate[banned] = False
+    if limits.budget is not None:  # what cannot fit now never will: keep it off the heap
+        run.candidate &= p.cost <= limits.budget * (1 + BUDGET_RTOL) - run.spent
     run.fill(run.lazy_picker(), None)
     return run.picks, run.reach
 

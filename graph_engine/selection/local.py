@@ -26,9 +26,10 @@ from graph_engine.selection.problem import Problem
 
 __all__ = ["COST_POWERS", "SWAP_WORK", "local_search", "swap_search"]
 
-# edge visits the search may spend: completions x entries of the problem (~20 s at most
-# on 2 cores for a few million entries; a deadline stops it earlier)
-SWAP_WORK = 400_000_000
+# entries the search may visit from one start: completions x entries of the problem
+# (~300 completions of SNAP ego-Twitter's 611,035 entries, ~1 s; a deadline stops it
+# earlier)
+SWAP_WORK = 200_000_000
 # when cost drives the choice, swap search also starts from greedy with priority
 # gain / cost ** power: cost-effective greedy (power 1) fills a budget with many small
 # creators, the optimum often holds fewer large ones (measured on SNAP ego-Twitter with

@@ -115,8 +115,10 @@ class Problem:
             A boolean mask over the elements.
         """
         mask = np.zeros(self.m, dtype=bool)
-        for j in chosen:
-            mask[self.covers(int(j))] = True
+        rows = np.asarray(chosen, dtype=np.int64)
+        if rows.size:
+            lengths = self.ptr[rows + 1] - self.ptr[rows]
+            mask[self.elements[_segment_positions(self.ptr[rows], lengths)]] = True
         return mask
 
     def value(self, chosen: Sequence[int] | np.ndarray) -> float:

@@ -55,6 +55,7 @@ __all__ = [
     "AUTO_EXACT_ELEMENTS",
     "LAGRANGIAN_MIN_ITERATIONS",
     "LAGRANGIAN_WORK",
+    "LOCAL_SEARCH_SHARE",
     "UNSPENT_SHARE",
     "Method",
     "binding_notes",
@@ -70,6 +71,8 @@ AUTO_EXACT_CREATORS = 5_000
 LAGRANGIAN_WORK = 100_000_000
 # however big the problem, at least this many Lagrangian steps
 LAGRANGIAN_MIN_ITERATIONS = 5
+# local search gets at most this share of the time left after greedy
+LOCAL_SEARCH_SHARE = 0.5
 # a budget with more than this share left over is reported as unspent
 UNSPENT_SHARE = 0.005
 
@@ -424,7 +427,9 @@ def _greedy_stage(
 
 def _swap_stage(sol: _Solution, limits: Constraints, deadline: Deadline) -> None:
     """Improve the greedy picks by local search (the bound is unchanged)."""
-    picks, swaps = local_search(sol.p, limits, sol.picks, deadline)
+    # at most half the time left: the bound and the solver need the rest
+    share = Deadline.after(deadline.left() * LOCAL_SEARCH_SHARE)
+    picks, swaps = local_search(sol.p, limits, sol.picks, share)
     if swaps:
         sol.picks, sol.reach = picks, sol.p.value(picks)
         sol.solve = replace(sol.solve, swaps=swaps)
