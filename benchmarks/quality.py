@@ -72,9 +72,11 @@ def _apricot(budget: float) -> Any:
         from graph_engine.overlap import audience_report
 
         cost = graph.creators["cost"].to_numpy()
+        # apricot refuses a budget above the number of rows: scale budget and costs alike
+        scale = (graph.n_creators - 1) / budget
         chosen = (
-            MaxCoverageSelection(budget, optimizer="lazy", verbose=False)
-            .fit(sp.csr_matrix(graph.matrix, dtype=np.float64), sample_cost=cost)
+            MaxCoverageSelection(budget * scale, optimizer="lazy", verbose=False)
+            .fit(sp.csr_matrix(graph.matrix, dtype=np.float64), sample_cost=cost * scale)
             .ranking
         )
         ids = graph.creator_ids(np.asarray(chosen)).to_list()

@@ -743,3 +743,22 @@ def test_time_limit_is_wall_clock_for_the_whole_selection(hard_budget_graph, met
     assert sel.seconds < limit + 1.0  # presolve and the final ordering are not interruptible
     assert sel.upper_bound >= sel.reach > 0 and sel.total_cost <= 1_000.0
     assert sel.optimal or "time limit" in " ".join([sel.method, *sel.notes]).lower()
+
+
+@settings(max_examples=40, deadline=None)
+@given(inst=instances, budget=st.integers(1, 25))
+def test_a_solver_left_behind_still_gives_a_valid_answer(inst, budget, monkeypatch_module):
+    # no grace at all: the solver thread is left at once unless it is already done
+    aud, costs, g = setup(inst)
+    opt = best(aud, costs, budget=budget)
+    sel = select_creators(g, budget=budget, method="exact")
+    assert sel.total_cost <= budget + 1e-9
+    assert sel.reach == union_size(aud, sel.picks["creator_id"].to_list()) <= opt
+    assert sel.upper_bound >= opt - 1e-9
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("graph_engine.selection.exact.SOLVER_GRACE", -1e9)
+        yield mp

@@ -7,7 +7,9 @@ x_j``. Reach modes maximise ``sum w_e y_e``; a cover minimises cost (or count) s
 
 from __future__ import annotations
 
+import atexit
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,7 @@ from graph_engine.selection.problem import Problem
 __all__ = [
     "BINARY_THRESHOLD",
     "MIN_SOLVER_SECONDS",
+    "SOLVER_GRACE",
     "SOLVER_RTOL",
     "ExactSolution",
     "solve_exact",
@@ -35,6 +38,8 @@ BINARY_THRESHOLD = 0.5
 SOLVER_RTOL = 1e-6
 # HiGHS refuses a time limit of 0; the interrupt enforces the deadline itself
 MIN_SOLVER_SECONDS = 0.01
+# seconds past the deadline after which a solver that has not stopped is left behind
+SOLVER_GRACE = 1.0
 
 
 @dataclass(frozen=True)
@@ -136,13 +141,18 @@ def _program(highspy: Any, p: Problem, limits: Constraints) -> Any:
     return lp
 
 
-def _warm_start(highspy: Any, p: Problem, warm: Sequence[int]) -> Any:
-    """Express the greedy picks, and what they cover, as a `highspy.HighsSolution`."""
+def _warm_start_values(p: Problem, warm: Sequence[int]) -> np.ndarray:
+    """Return the column values of the picks `warm`: each pick and what it covers at 1."""
     x = np.zeros(p.n + p.m)
     x[list(warm)] = 1.0
-    x[p.n :][np.unique(np.concatenate([p.covers(j) for j in warm]))] = 1.0
+    x[p.n :][p.covered(warm)] = 1.0
+    return x
+
+
+def _warm_start(highspy: Any, p: Problem, warm: Sequence[int]) -> Any:
+    """Express the greedy picks, and what they cover, as a `highspy.HighsSolution`."""
     start = highspy.HighsSolution()
-    start.col_value = x.tolist()
+    start.col_value = _warm_start_values(p, warm).tolist()
     start.value_valid = True
     return start
 
@@ -194,20 +204,37 @@ def _run(
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", max(deadline.left(), MIN_SOLVER_SECONDS))
 
+    seen: dict[str, Any] = {}  # the last bound and solution the callbacks saw
+
     def stop_at_deadline(event: Any) -> None:
         if deadline.passed:
             event.interrupt()
 
+    def note_mip(event: Any) -> None:
+        seen["dual"] = float(event.data_out.mip_dual_bound)
+        seen["primal"] = float(event.data_out.mip_primal_bound)
+        stop_at_deadline(event)
+
+    def note_solution(event: Any) -> None:
+        seen["x"] = np.array(event.data_out.mip_solution, dtype=float)
+
     h.cbSimplexInterrupt += stop_at_deadline
     h.cbIpmInterrupt += stop_at_deadline
-    h.cbMipInterrupt += stop_at_deadline
+    h.cbMipInterrupt += note_mip
+    h.cbMipImprovingSolution += note_solution
     h.setOptionValue("mip_rel_gap", GAP_RTOL)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
     h.passModel(lp)
     if warm:
         h.setSolution(_warm_start(highspy, p, warm))
-    h.run()
+    solver = threading.Thread(target=h.run, name="highs", daemon=True)
+    solver.start()
+    solver.join(deadline.left() + SOLVER_GRACE)
+    if solver.is_alive():  # in a phase that checks no clock (root cut separation): leave it
+        h.disableCallbacks()  # it must not call back into Python as the process ends
+        _LEFT_BEHIND.append(solver)
+        return _left_behind(p, lp, warm, seen), True
     status = h.getModelStatus()
     info = h.getInfo()
     values = np.asarray(h.getSolution().col_value)
@@ -229,3 +256,42 @@ def _run(
         else h.modelStatusToString(status),
     )
     return solution, consistent
+
+
+_LEFT_BEHIND: list[threading.Thread] = []
+
+
+@atexit.register
+def _settle_left_behind() -> None:
+    """Give solvers left behind a moment to finish before the interpreter shuts down.
+
+    A solver thread that returns into a finalising interpreter aborts the process; one
+    still computing is simply ended with it.
+    """
+    for solver in _LEFT_BEHIND:
+        solver.join(SOLVER_GRACE)
+
+
+def _left_behind(p: Problem, lp: Any, warm: Sequence[int], seen: dict[str, Any]) -> ExactSolution:
+    """Answer with what the callbacks last reported, when the solver overran its deadline.
+
+    The solver thread is left to finish on its own (a daemon: it does not keep the
+    process alive). Its best solution so far (else the warm start) is returned, with the
+    last bound it reported only when the objective it reported with it is that solution's
+    own (see `solve_exact`); else no bound.
+    """
+    x = seen.get("x")
+    if x is None or x.size != p.n + p.m:
+        x = np.zeros(p.n + p.m)
+        if warm:
+            x = np.asarray(_warm_start_values(p, warm))
+    own = float(np.dot(np.asarray(lp.col_cost_, dtype=float), x))
+    primal = seen.get("primal", math.nan)
+    consistent = math.isfinite(primal) and abs(own - primal) <= SOLVER_RTOL * max(1.0, abs(own))
+    return ExactSolution(
+        chosen=np.flatnonzero(x[: p.n] > BINARY_THRESHOLD).tolist(),
+        objective=own,
+        dual_bound=seen.get("dual", math.nan) if consistent else math.nan,
+        optimal=False,
+        status="Time limit reached",
+    )
