@@ -74,9 +74,11 @@ def _apricot(budget: float) -> Any:
         cost = graph.creators["cost"].to_numpy()
         # apricot refuses a budget above the number of rows: scale budget and costs alike
         scale = (graph.n_creators - 1) / budget
+        x = sp.csr_matrix(graph.matrix, dtype=np.float64)
+        x.indices, x.indptr = x.indices.astype(np.int32), x.indptr.astype(np.int32)  # its kernels
         chosen = (
             MaxCoverageSelection(budget * scale, optimizer="lazy", verbose=False)
-            .fit(sp.csr_matrix(graph.matrix, dtype=np.float64), sample_cost=cost * scale)
+            .fit(x, sample_cost=cost * scale)
             .ranking
         )
         ids = graph.creator_ids(np.asarray(chosen)).to_list()
