@@ -14,6 +14,7 @@ same picks) and by the deadline.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -38,7 +39,12 @@ COST_POWERS = (0.9, 0.8, 0.7, 0.6, 0.5)
 
 
 def local_search(
-    p: Problem, limits: Constraints, picks: Sequence[int], deadline: Deadline
+    p: Problem,
+    limits: Constraints,
+    picks: Sequence[int],
+    deadline: Deadline,
+    *,
+    greedy_seconds: float = 0.0,
 ) -> tuple[list[int], int]:
     """Swap search from `picks` and, when cost drives the choice, from other greedy starts.
 
@@ -52,6 +58,9 @@ def local_search(
         A feasible selection (the greedy picks).
     deadline
         When to stop at the latest.
+    greedy_seconds
+        What one greedy run took: another start begins only if its greedy run and
+        swaps (as long as the longest start so far) fit before the deadline.
 
     Returns
     -------
@@ -60,15 +69,19 @@ def local_search(
         ties) and the swaps that improved the start it came from (0 when it is `picks`
         unchanged).
     """
-    best, swaps = swap_search(p, limits, picks, deadline)
+    began = time.perf_counter()
+    best, swaps = swap_search(p, limits, picks, deadline, estimate=greedy_seconds)
     score = _score(p, limits, best)
     if not limits.by_cost:
         return best, swaps
+    longest = greedy_seconds + time.perf_counter() - began  # a start: greedy and its swaps
     for power in COST_POWERS:
-        if deadline.passed:
+        if deadline.left() <= longest:
             break
+        began = time.perf_counter()
         start = greedy(p, limits, cost_power=power).picks
-        found, n = swap_search(p, limits, start, deadline)
+        found, n = swap_search(p, limits, start, deadline, estimate=greedy_seconds)
+        longest = max(longest, time.perf_counter() - began)
         value = _score(p, limits, found)
         if value > score + slack(score):
             best, score, swaps = found, value, max(n, 1)
@@ -76,7 +89,12 @@ def local_search(
 
 
 def swap_search(
-    p: Problem, limits: Constraints, picks: Sequence[int], deadline: Deadline
+    p: Problem,
+    limits: Constraints,
+    picks: Sequence[int],
+    deadline: Deadline,
+    *,
+    estimate: float = 0.0,
 ) -> tuple[list[int], int]:
     """Improve a selection by one-out, greedy-refill swaps until none helps.
 
@@ -93,7 +111,11 @@ def swap_search(
     picks
         A feasible selection (local ids), must-includes among them.
     deadline
-        When to stop at the latest.
+        When to stop at the latest: no completion starts that would overrun it, judged
+        by the longest so far.
+    estimate
+        Seconds a completion is expected to take before one has been timed (a greedy
+        run's time bounds it).
 
     Returns
     -------
@@ -106,14 +128,17 @@ def swap_search(
     budget = max(1, SWAP_WORK // max(p.elements.size, 1))
     must = set(p.must.tolist())
     swaps = completions = 0
-    while completions < budget and not deadline.passed:
+    slowest = estimate  # the longest completion so far: none starts that would overrun
+    while completions < budget and deadline.left() > slowest:
         for r in _weakest_first(p, best, by_cost=limits.by_cost):
             if r in must:
                 continue
-            if completions >= budget or deadline.passed:
+            if completions >= budget or deadline.left() <= slowest:
                 return best, swaps
             completions += 1
+            started = time.perf_counter()
             candidate = _refill(p, limits, [j for j in best if j != r], r)
+            slowest = max(slowest, time.perf_counter() - started)
             value = _score(p, limits, candidate)
             if value > score + slack(score):
                 best, score, swaps = candidate, value, swaps + 1

@@ -115,10 +115,8 @@ class Problem:
             A boolean mask over the elements.
         """
         mask = np.zeros(self.m, dtype=bool)
-        rows = np.asarray(chosen, dtype=np.int64)
-        if rows.size:
-            lengths = self.ptr[rows + 1] - self.ptr[rows]
-            mask[self.elements[_segment_positions(self.ptr[rows], lengths)]] = True
+        for j in chosen:  # a slice per creator: no index array as long as the edges
+            mask[self.covers(int(j))] = True
         return mask
 
     def value(self, chosen: Sequence[int] | np.ndarray) -> float:

@@ -256,8 +256,12 @@ def binding_notes(p: Problem, limits: Constraints, picks: list[int]) -> list[str
     list of str
         Notes for the user (none when no limit left reach or money on the table).
     """
-    if limits.is_cover:
-        return []
+    spent = float(p.cost[picks].sum())
+    left = math.inf if limits.budget is None else limits.budget - spent
+    short = limits.count is not None and len(picks) < limits.count
+    unspent = limits.budget is not None and left > UNSPENT_SHARE * limits.budget
+    if limits.is_cover or not (short or unspent):
+        return []  # nothing to explain (and no pass over the edges)
     gains = p.gains(p.covered(picks))
     useful = gains > 0
     useful[picks] = False
@@ -266,11 +270,8 @@ def binding_notes(p: Problem, limits: Constraints, picks: list[int]) -> list[str
         groups, sizes = np.unique(p.community[picks], return_counts=True)
         full = groups[(groups >= 0) & (sizes >= limits.cap)]
         capped = np.isin(p.community, full)
-    spent = float(p.cost[picks].sum())
-    left = math.inf if limits.budget is None else limits.budget - spent
     dear = p.cost > left * (1 + BUDGET_RTOL)
     notes = []
-    short = limits.count is not None and len(picks) < limits.count
     if short and not useful.any():
         notes.append(
             f"only {len(picks)} of the {limits.count} creators asked for add reach: the "
@@ -283,7 +284,7 @@ def binding_notes(p: Problem, limits: Constraints, picks: list[int]) -> list[str
         )
     elif short and not (useful & ~capped & ~dear).any():
         notes.append(f"the budget limits the selection to {len(picks)} creators")
-    if limits.budget is not None and left > UNSPENT_SHARE * limits.budget:
+    if unspent:
         fitting = useful & ~capped
         cheapest = float(p.cost[fitting].min()) if fitting.any() else None
         notes.append(
@@ -373,9 +374,10 @@ def _solve(
 
     Every phase after greedy gets only the time left before `deadline`.
     """
+    began = time.perf_counter()
     run, sol = _greedy_stage(p, limits, method, notes)
     if method in ("auto", "exact") and not sol.optimal:
-        _swap_stage(sol, limits, deadline)
+        _swap_stage(sol, limits, deadline, time.perf_counter() - began)
     if method == "auto" and not sol.optimal and not limits.is_cover:
         _lagrangian_stage(sol, limits, deadline)
     if method == "auto" and limits.is_cover and limits.meets_target(sol.reach):
@@ -425,11 +427,13 @@ def _greedy_stage(
     )
 
 
-def _swap_stage(sol: _Solution, limits: Constraints, deadline: Deadline) -> None:
+def _swap_stage(
+    sol: _Solution, limits: Constraints, deadline: Deadline, greedy_seconds: float
+) -> None:
     """Improve the greedy picks by local search (the bound is unchanged)."""
     # at most half the time left: the bound and the solver need the rest
     share = Deadline.after(deadline.left() * LOCAL_SEARCH_SHARE)
-    picks, swaps = local_search(sol.p, limits, sol.picks, share)
+    picks, swaps = local_search(sol.p, limits, sol.picks, share, greedy_seconds=greedy_seconds)
     if swaps:
         sol.picks, sol.reach = picks, sol.p.value(picks)
         sol.solve = replace(sol.solve, swaps=swaps)
