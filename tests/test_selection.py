@@ -762,3 +762,23 @@ def monkeypatch_module():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("graph_engine.selection.exact.SOLVER_GRACE", -1e9)
         yield mp
+
+
+def test_the_solver_banner_never_reaches_a_library_users_stdout():
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import polars as pl
+        from graph_engine import select_creators
+        from graph_engine.graph import AudienceGraph
+        from graph_engine.tables import build_tables
+        edges = pl.DataFrame({"creator_id": ["a", "a", "b", "c"], "follower_id": [1, 2, 2, 3]})
+        g = AudienceGraph.from_tables(build_tables([edges]))
+        print(select_creators(g, count=2, method="exact").reach)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "3.0\n"  # HiGHS's banner, if any, is on stderr

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import atexit
 import math
+import os
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -200,7 +202,7 @@ def _run(
     highspy: Any, p: Problem, lp: Any, warm: Sequence[int], deadline: Deadline
 ) -> tuple[ExactSolution, bool]:
     """Run HiGHS once; also tell whether its objective is that of its solution."""
-    h = highspy.Highs()
+    h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", max(deadline.left(), MIN_SOLVER_SECONDS))
 
@@ -256,6 +258,24 @@ def _run(
         else h.modelStatusToString(status),
     )
     return solution, consistent
+
+
+def _new_highs(highspy: Any) -> Any:
+    """Make a `highspy.Highs`; the banner HiGHS prints once per process goes to stderr.
+
+    Results on stdout (a library user's JSON, a notebook cell) must not start with it.
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no file descriptor 1
+        return highspy.Highs()
+    try:
+        os.dup2(2, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 _LEFT_BEHIND: list[threading.Thread] = []
