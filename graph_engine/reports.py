@@ -9,38 +9,28 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.store import open_version
+from graph_engine.tables import degree_percentiles
 
 __all__ = [
     "degree_percentiles",
     "summarize_store",
 ]
 
-_PERCENTILES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0)
-
-
-def degree_percentiles(values: pl.Series) -> dict[str, float]:
-    """min, p25, median, p75, p90, p99, max and mean of a degree column."""
-    if values.len() == 0:
-        return {}
-    out = {
-        ("min" if q == 0 else "max" if q == 1 else f"p{round(q * 100)}"): float(
-            values.quantile(q, interpolation="nearest") or 0
-        )
-        for q in _PERCENTILES
-    }
-    out["mean"] = round(float(values.mean() or 0), 2)  # type: ignore[arg-type]
-    return out
-
 
 def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
     """Everything `graph-engine info` shows: counts, tiers, degree percentiles, sources.
 
-    Reads the manifest and the creators and followers tables, not the edges.
+    Reads the manifest and the creators table: the percentiles of creators per follower
+    are in the manifest (stores written before they were are read for them).
     """
     version = open_version(store)
     manifest = version.manifest
     creators = version.read("creators")
-    followers = version.read("followers", columns=[s.FOLLOWING])
+    following = manifest.get("following_percentiles")
+    if not isinstance(following, dict):
+        following = degree_percentiles(
+            version.read("followers", columns=[s.FOLLOWING])[s.FOLLOWING]
+        )
     counts = manifest["counts"]
     tiers = (
         creators.group_by(s.TIER)
@@ -57,7 +47,7 @@ def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
     degrees = pl.DataFrame(
         [
             {"of": "followers per creator", **degree_percentiles(creators[s.FOLLOWERS])},
-            {"of": "creators per follower", **degree_percentiles(followers[s.FOLLOWING])},
+            {"of": "creators per follower", **following},
         ]
     )
     sources = pl.DataFrame(

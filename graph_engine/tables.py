@@ -24,11 +24,29 @@ __all__ = [
     "build_tables",
     "check_metadata",
     "count_rejects",
+    "degree_percentiles",
     "empty_rejects",
     "merge_metadata",
     "metadata_of",
     "original_edges",
 ]
+
+_PERCENTILES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0)
+
+
+def degree_percentiles(values: pl.Series) -> dict[str, float]:
+    """min, p25, median, p75, p90, p99, max and mean of a degree column."""
+    if values.len() == 0:
+        return {}
+    out = {
+        ("min" if q == 0 else "max" if q == 1 else f"p{round(q * 100)}"): float(
+            values.quantile(q, interpolation="nearest") or 0
+        )
+        for q in _PERCENTILES
+    }
+    out["mean"] = round(float(values.mean() or 0), 2)  # type: ignore[arg-type]
+    return out
+
 
 REJECTS_SCHEMA = {
     "source": pl.String,

@@ -212,3 +212,34 @@ def test_wait_must_be_a_finite_non_negative_number(tmp_path, edges_v1, wait):
     with pytest.raises(ParameterError, match="`wait` must be a finite number"):
         ingest_into_store([edges_v1], tmp_path / "s", wait=wait)
     assert not (tmp_path / "s").exists()  # checked before the folder is made
+
+
+def test_info_reads_no_followers_and_old_manifests_give_the_same_figures(tmp_path, monkeypatch):
+    from graph_engine.store._read import StoreVersion
+    from graph_engine.tables import degree_percentiles
+
+    sample = Path(__file__).resolve().parents[1] / "sample_graphs" / "twitter100"
+    store = tmp_path / "s"
+    ingest_into_store(
+        [sample / "followers.tsv.gz"], store, creator_column="creator", follower_column="follower"
+    )
+    followers = read_tables(store).followers["following"]
+    read = []
+    original = StoreVersion.read
+
+    def spy(self, table, **kwargs):
+        read.append(table)
+        return original(self, table, **kwargs)
+
+    monkeypatch.setattr(StoreVersion, "read", spy)
+    new = summarize_store(store)
+    assert read == ["creators"]  # time proportional to the creators, not the followers
+    by_following = new["degrees"].filter(of="creators per follower").drop("of").row(0, named=True)
+    assert by_following == degree_percentiles(followers)  # computed from the table itself
+    manifest = store / current_version(store) / "manifest.json"
+    text = json.loads(manifest.read_text())
+    del text["following_percentiles"]  # a store written before the manifest held them
+    manifest.write_text(json.dumps(text))
+    read.clear()
+    old = summarize_store(store)
+    assert read == ["creators", "followers"] and old["degrees"].equals(new["degrees"])

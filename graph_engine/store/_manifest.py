@@ -11,7 +11,7 @@ from graph_engine import schema as s
 from graph_engine._hashing import file_sha256
 from graph_engine.errors import StoreError
 from graph_engine.store._layout import VersionGone, crash_point, fsync_file, write_small
-from graph_engine.tables import StoreTables
+from graph_engine.tables import StoreTables, degree_percentiles
 
 __all__ = [
     "EDGES_ROW_GROUP",
@@ -71,6 +71,8 @@ def write_tables(tables: StoreTables, path: Path, *, parent: str | None, mode: s
             s.FOLLOWER_ID: str(tables.followers.schema[s.FOLLOWER_ID]),
         },
         "tier_thresholds": list(tables.tier_thresholds),
+        # what `info` shows of the followers, so that it never reads them
+        "following_percentiles": degree_percentiles(tables.followers[s.FOLLOWING]),
         "id_space": tables.id_space,
         "sources": tables.sources,
         "files": files,
