@@ -298,7 +298,7 @@ def cost_lower_bound(reach: float, gain_ub: np.ndarray, p: Problem, limits: Cons
         The lower bound; infinity when the target is out of reach.
     """
     assert limits.target is not None
-    cost = p.cost if limits.by_cost else np.ones(p.n)
+    cost = p.unit_spend(by_cost=limits.by_cost)
     base = float(cost[p.must].sum())
     need = limits.target - reach
     if need <= 0:
@@ -314,6 +314,28 @@ def cost_lower_bound(reach: float, gain_ub: np.ndarray, p: Problem, limits: Cons
     paid = float(c[:full].sum())
     left = need - (collected[full - 1] if full else 0.0)
     return base + paid + float(c[full]) * left / float(g[full])
+
+
+@dataclass
+class _Steps:
+    """The step factor of a subgradient method, shared by both Lagrangian bounds.
+
+    It is halved after `LAGRANGIAN_STALL` steps that do not improve the best bound; the
+    method gives up once it falls below `LAGRANGIAN_MIN_STEP` or time runs out.
+    """
+
+    theta: float = 1.0
+    stall: int = 0
+
+    def after(self, improved: bool) -> None:
+        """Count one step, improving the best bound or not."""
+        self.stall = 0 if improved else self.stall + 1
+        if self.stall >= LAGRANGIAN_STALL:
+            self.theta, self.stall = self.theta / 2, 0
+
+    def exhausted(self, deadline: float) -> bool:
+        """Whether the step is too small to go on, or `deadline` (perf_counter) passed."""
+        return self.theta < LAGRANGIAN_MIN_STEP or time.perf_counter() > deadline
 
 
 @dataclass(frozen=True)
@@ -405,24 +427,17 @@ def lagrangian(
     must = np.zeros(p.n, dtype=bool)
     must[p.must] = True
     relaxed = _Relaxed(p, limits, np.repeat(np.arange(p.n), np.diff(p.ptr)), must)
-    best, theta, stall = math.inf, 1.0, 0
+    best, steps = math.inf, _Steps()
     for _ in range(max_iterations):
         score = np.bincount(relaxed.rows, weights=lam[p.elements], minlength=p.n)
         x = relaxed.best_x(score)
         value = float((w - lam).sum() + (x * score).sum())
-        if not value >= best - slack(value):  # improved (or the first value)
-            best, stall = value, 0
-        else:
-            stall += 1
-            if stall >= LAGRANGIAN_STALL:
-                theta, stall = theta / 2, 0
-        if (
-            proven(lower, best, integral=integral)
-            or theta < LAGRANGIAN_MIN_STEP
-            or time.perf_counter() > deadline
-        ):
+        improved = not value >= best - slack(value)  # (or the first value)
+        best = value if improved else best
+        steps.after(improved)
+        if proven(lower, best, integral=integral) or steps.exhausted(deadline):
             break
-        moved = relaxed.step(lam, x, theta * (value - lower))
+        moved = relaxed.step(lam, x, steps.theta * (value - lower))
         if moved is None:
             break
         lam = moved
@@ -518,7 +533,7 @@ def cover_lagrangian(
     """
     assert limits.target is not None
     deadline = time.perf_counter() + seconds
-    c = p.cost.astype(float) if limits.by_cost else np.ones(p.n)
+    c = p.unit_spend(by_cost=limits.by_cost)
     rows = np.repeat(np.arange(p.n), np.diff(p.ptr))
     must = np.zeros(p.n, dtype=bool)
     must[p.must] = True
@@ -531,7 +546,7 @@ def cover_lagrangian(
     np.minimum.at(mu, p.elements, share)
     mu[~np.isfinite(mu)] = 0.0
     mu[p.weight <= 0] = 0.0
-    best, theta, stall = -math.inf, 1.0, 0
+    best, steps = -math.inf, _Steps()
     for _ in range(max_iterations):
         reduced = c - np.bincount(rows, weights=mu[p.elements], minlength=p.n)
         gain = np.where(must, 0.0, np.maximum(-reduced, 0.0))
@@ -545,21 +560,14 @@ def cover_lagrangian(
         y[order[:k]] = 1.0
         y[order[k]] = (limits.target - (filled[k - 1] if k else 0.0)) / p.weight[order[k]]
         value = float(reduced[x].sum() + (mu * y).sum())
-        if value > best + slack(value):
-            best, stall = value, 0
-        else:
-            stall += 1
-            if stall >= LAGRANGIAN_STALL:
-                theta, stall = theta / 2, 0
-        if (
-            proven_cheapest(upper, best)
-            or theta < LAGRANGIAN_MIN_STEP
-            or time.perf_counter() > deadline
-        ):
+        improved = value > best + slack(value)
+        best = value if improved else best
+        steps.after(improved)
+        if proven_cheapest(upper, best) or steps.exhausted(deadline):
             break
         grad = y - np.bincount(p.elements, weights=x[rows].astype(float), minlength=p.m)
         norm = float((grad**2).sum())
         if norm == 0:
             break
-        mu = np.maximum(0.0, mu + theta * (upper - value) / norm * grad)
+        mu = np.maximum(0.0, mu + steps.theta * (upper - value) / norm * grad)
     return best

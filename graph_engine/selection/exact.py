@@ -130,7 +130,7 @@ def _program(highspy: Any, p: Problem, limits: Constraints) -> Any:
         lp.col_cost_ = np.concatenate([np.zeros(n), p.weight.astype(float)])
         lp.sense_ = highspy.ObjSense.kMaximize
     else:
-        unit = p.cost.astype(float) if limits.by_cost else np.ones(n)
+        unit = p.unit_spend(by_cost=limits.by_cost)
         lp.col_cost_ = np.concatenate([unit, np.zeros(m)])
         lp.sense_ = highspy.ObjSense.kMinimize
     col_lower = np.zeros(n + m)
@@ -302,9 +302,7 @@ def _left_behind(p: Problem, lp: Any, warm: Sequence[int], seen: dict[str, Any])
     """
     x = seen.get("x")
     if x is None or x.size != p.n + p.m:
-        x = np.zeros(p.n + p.m)
-        if warm:
-            x = np.asarray(_warm_start_values(p, warm))
+        x = _warm_start_values(p, warm)
     own = float(np.dot(np.asarray(lp.col_cost_, dtype=float), x))
     primal = seen.get("primal", math.nan)
     consistent = math.isfinite(primal) and abs(own - primal) <= SOLVER_RTOL * max(1.0, abs(own))

@@ -281,13 +281,7 @@ def best_single(p: Problem, limits: Constraints) -> int | None:
     room = limits.budget - float(p.cost[p.must].sum())
     ok = p.cost <= room * (1 + BUDGET_RTOL)
     ok[p.must] = False
-    if cap is not None and p.must.size:
-        full = [
-            g
-            for g in np.unique(p.community[p.must])
-            if g >= 0 and (p.community[p.must] == g).sum() >= cap
-        ]
-        ok &= ~np.isin(p.community, full)
+    ok &= ~p.at_cap(p.must, cap)
     if not ok.any():
         return None
     gains = np.where(ok, gains, -1.0)

@@ -166,15 +166,12 @@ def _refill(p: Problem, limits: Constraints, kept: list[int], banned: int) -> li
     gains = p.gains(p.covered(kept))
     closes = gains >= need - TARGET_ATOL
     closes[[*kept, banned]] = False
-    if limits.cap is not None:
-        groups = p.community[kept]
-        full = [g for g in set(groups[groups >= 0].tolist()) if (groups == g).sum() >= limits.cap]
-        closes &= ~np.isin(p.community, full)
+    closes &= ~p.at_cap(kept, limits.cap)
     if limits.count is not None and len(kept) >= limits.count:
         closes[:] = False
     if not closes.any():
         return filled
-    spend = p.cost.astype(float) if limits.by_cost else np.ones(p.n)
+    spend = p.unit_spend(by_cost=limits.by_cost)
     finisher = int(np.flatnonzero(closes)[np.argmin(spend[closes])])
     single = [*kept, finisher]
     return min(filled, single, key=lambda s: -_score(p, limits, s))

@@ -134,6 +134,43 @@ class Problem:
         """
         return float(self.weight[self.covered(chosen)].sum())
 
+    def unit_spend(self, *, by_cost: bool) -> np.ndarray:
+        """Return what each creator spends: its cost (as floats), or 1 for a count.
+
+        Parameters
+        ----------
+        by_cost
+            Costs if True, else ones.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per creator.
+        """
+        return self.cost.astype(float) if by_cost else np.ones(self.n)
+
+    def at_cap(self, chosen: Sequence[int] | np.ndarray, cap: int | None) -> np.ndarray:
+        """Return the mask of creators whose community already holds `cap` of `chosen`.
+
+        Parameters
+        ----------
+        chosen
+            Local creator ids.
+        cap
+            Creators allowed per community; None for no cap (an all-False mask).
+
+        Returns
+        -------
+        numpy.ndarray
+            A boolean mask over the creators (creators without a community never set).
+        """
+        if cap is None:
+            return np.zeros(self.n, dtype=bool)
+        groups, sizes = np.unique(
+            self.community[np.asarray(chosen, dtype=np.int64)], return_counts=True
+        )
+        return np.isin(self.community, groups[(groups >= 0) & (sizes >= cap)])
+
     def spend(self, chosen: Sequence[int], *, by_cost: bool) -> float:
         """Return what a cover minimises for the chosen creators: their cost or number.
 

@@ -265,11 +265,7 @@ def binding_notes(p: Problem, limits: Constraints, picks: list[int]) -> list[str
     gains = p.gains(p.covered(picks))
     useful = gains > 0
     useful[picks] = False
-    capped = np.zeros(p.n, dtype=bool)
-    if limits.cap is not None:
-        groups, sizes = np.unique(p.community[picks], return_counts=True)
-        full = groups[(groups >= 0) & (sizes >= limits.cap)]
-        capped = np.isin(p.community, full)
+    capped = p.at_cap(picks, limits.cap)
     dear = p.cost > left * (1 + BUDGET_RTOL)
     notes = []
     if short and not useful.any():
