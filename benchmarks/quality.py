@@ -19,6 +19,7 @@ The check prints each contender's reach as a share of the best reach any contend
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -45,17 +46,23 @@ def _priced(min_followers: int) -> Any:
     return replace(graph, creators=graph.creators.with_columns(cost=pl.Series(cost)))
 
 
-def _engine(method: str, budget: float, limit: float) -> Any:
+ENGINE = "graph-engine auto (20 s)"
+LONG = f"HiGHS warm-started ({LONG_LIMIT:.0f} s)"
+
+
+def _engine(method: str, limit: float, request: dict[str, Any]) -> Any:
     def run(graph: Any) -> dict[str, Any]:
         from graph_engine.selection import select_creators
 
-        sel = select_creators(graph, budget=budget, method=method, time_limit=limit)  # type: ignore[arg-type]
+        sel = select_creators(graph, method=method, time_limit=limit, **request)  # type: ignore[arg-type]
         return {
             "reach": sel.reach,
+            "reach_share": round(sel.reach_share, 5),
             "upper_bound": sel.upper_bound,
             "gap": round(sel.gap, 5),
-            "optimal": sel.optimal,
             "cost": round(sel.total_cost, 2),
+            "cost_lower_bound": round(sel.cost_lower_bound or 0.0, 2),
+            "optimal": sel.optimal,
             "picks": sel.picks.height,
             "method": sel.method,
         }
@@ -93,11 +100,11 @@ def _apricot(budget: float) -> Any:
 
 def _check(results: dict[str, Any], budget: float) -> list[str]:
     found = {name: r["result"] for name, r in results.items() if r.get("result")}
-    engine = found.get("graph-engine auto (20 s)")
+    engine = found.get(ENGINE)
     if not engine:
         return ["graph-engine failed"]
     best = max(r["reach"] for r in found.values())
-    exact = found.get(f"HiGHS warm-started ({LONG_LIMIT:.0f} s)")
+    exact = found.get(LONG)
     proven = bool(exact and exact["optimal"])
     problems = []
     for name, r in found.items():
@@ -114,33 +121,44 @@ def _check(results: dict[str, Any], budget: float) -> list[str]:
     return problems
 
 
-def _case(min_followers: int, budget: float) -> Case:
+def _case(
+    name: str,
+    what: str,
+    min_followers: int,
+    request: dict[str, Any],
+    check: Callable[[dict[str, Any]], list[str]],
+    peers: list[Contender],
+) -> Case:
     def setup() -> Any:
         return _priced(min_followers)
 
     return Case(
-        f"select-quality-ego{min_followers}-b{budget:.0f}",
-        f"budget {budget:,.0f}, ego-Twitter creators with >= {min_followers} followers, "
-        "costs ~ audience: engine vs greedy, apricot and a long HiGHS run",
+        f"select-quality-ego{min_followers}-{name}",
+        f"{what}, ego-Twitter creators with >= {min_followers} followers, costs ~ audience: "
+        "engine vs greedy, peers and a long HiGHS run",
         [
-            Contender("graph-engine auto (20 s)", _engine("auto", budget, 20.0), setup),
-            Contender("cost-effective greedy", _engine("greedy", budget, 20.0), setup),
-            Contender("apricot MaxCoverage", _apricot(budget), setup),
-            Contender(
-                f"HiGHS warm-started ({LONG_LIMIT:.0f} s)",
-                _engine("exact", budget, LONG_LIMIT),
-                setup,
-                timeout=LONG_LIMIT + 300,
-            ),
+            Contender(ENGINE, _engine("auto", 20.0, request), setup),
+            Contender("cost-effective greedy", _engine("greedy", 20.0, request), setup),
+            *[replace(peer, setup=setup) for peer in peers],
+            Contender(LONG, _engine("exact", LONG_LIMIT, request), setup, LONG_LIMIT + 300),
         ],
         prepare=lambda: _ego_store() if EGO_TWITTER.exists() else None,
         skip=no_ego,
-        check=lambda results: _check(results, budget),
+        check=check,
     )
 
 
 for _min, _budget in INSTANCES:
-    register(_case(_min, _budget))
+    register(
+        _case(
+            f"b{_budget:.0f}",
+            f"budget {_budget:,.0f}",
+            _min,
+            {"budget": _budget},
+            lambda results, budget=_budget: _check(results, budget),
+            [Contender("apricot MaxCoverage", _apricot(_budget))],
+        )
+    )
 
 
 # -- the cheapest plan for a target reach -------------------------------------------------
@@ -148,26 +166,9 @@ for _min, _budget in INSTANCES:
 COVERS = [(300, 0.5), (100, 0.5)]  # (min followers, target share of the eligible audience)
 
 
-def _cover(method: str, share: float, limit: float) -> Any:
-    def run(graph: Any) -> dict[str, Any]:
-        from graph_engine.selection import select_creators
-
-        sel = select_creators(graph, target_reach=share, method=method, time_limit=limit)  # type: ignore[arg-type]
-        return {
-            "cost": round(sel.total_cost, 2),
-            "cost_lower_bound": round(sel.cost_lower_bound or 0.0, 2),
-            "reach_share": round(sel.reach_share, 5),
-            "optimal": sel.optimal,
-            "picks": sel.picks.height,
-            "method": sel.method,
-        }
-
-    return run
-
-
 def _cover_check(results: dict[str, Any], share: float) -> list[str]:
     found = {name: r["result"] for name, r in results.items() if r.get("result")}
-    engine = found.get("graph-engine auto (20 s)")
+    engine = found.get(ENGINE)
     if not engine:
         return ["graph-engine failed"]
     cheapest = min(r["cost"] for r in found.values())
@@ -185,29 +186,14 @@ def _cover_check(results: dict[str, Any], share: float) -> list[str]:
     return problems
 
 
-def _cover_case(min_followers: int, share: float) -> Case:
-    def setup() -> Any:
-        return _priced(min_followers)
-
-    return Case(
-        f"select-quality-ego{min_followers}-t{round(100 * share)}",
-        f"cheapest plan reaching {100 * share:.0f}%, ego-Twitter creators with >= "
-        f"{min_followers} followers, costs ~ audience: engine vs greedy and a long HiGHS run",
-        [
-            Contender("graph-engine auto (20 s)", _cover("auto", share, 20.0), setup),
-            Contender("cost-effective greedy", _cover("greedy", share, 20.0), setup),
-            Contender(
-                f"HiGHS warm-started ({LONG_LIMIT:.0f} s)",
-                _cover("exact", share, LONG_LIMIT),
-                setup,
-                timeout=LONG_LIMIT + 300,
-            ),
-        ],
-        prepare=lambda: _ego_store() if EGO_TWITTER.exists() else None,
-        skip=no_ego,
-        check=lambda results: _cover_check(results, share),
-    )
-
-
 for _min, _share in COVERS:
-    register(_cover_case(_min, _share))
+    register(
+        _case(
+            f"t{round(100 * _share)}",
+            f"cheapest plan reaching {100 * _share:.0f}%",
+            _min,
+            {"target_reach": _share},
+            lambda results, share=_share: _cover_check(results, share),
+            [],
+        )
+    )
