@@ -735,7 +735,7 @@ GEN_100M = {
 }
 
 
-def _gen100m() -> Path:
+def edges_100m() -> Path:
     return generated("gen-100m", "parquet", **GEN_100M)
 
 
@@ -753,11 +753,11 @@ def _ingest_100m(_: Any) -> dict[str, Any]:
 
     store = DATA / "gen-100m.store"
     ingest_into_store(
-        [_gen100m()],
+        [edges_100m()],
         store,
         mode="replace" if (store / "CURRENT").exists() else "create",
         keep=1,
-        creators=_gen100m().parent / "creators.csv",
+        creators=edges_100m().parent / "creators.csv",
     )
     return {"edges": read_manifest(store)["counts"]["edges"]}
 
@@ -796,7 +796,7 @@ register(
             Contender("overlap top-50", _overlap_top50, _store_100m, timeout=5400),
             Contender("select k=100 (auto)", _select_k100, _store_100m, timeout=3600),
         ],
-        prepare=_gen100m,
+        prepare=edges_100m,
         slow=True,
     )
 )

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cases import generated, register, store_of
+from benchmarks.cases import edges_100m, generated, register, store_of
 from benchmarks.framework import DATA, ROOT, Case, Contender
 
 ENGINE = str(Path(sys.executable).with_name("graph-engine"))
@@ -112,18 +112,24 @@ def _store_4m() -> Path:
 AUDIENCE_IDS = (1, 2, 3)
 
 
-def _engine_audience() -> list[str]:
+def _store_100m() -> Path:
+    return store_of("gen-100m", edges_100m(), keep=1)
+
+
+def _engine_audience(store: Callable[[], Path]) -> Callable[[], list[str]]:
     ids = [str(i) for i in AUDIENCE_IDS]
-    return [ENGINE, "audience", str(_store_4m()), *ids, "--format", "json"]
+    return lambda: [ENGINE, "audience", str(store()), *ids, "--format", "json"]
 
 
-def _duckdb_audience() -> list[str]:
-    sql = (
-        f"SELECT count(DISTINCT follower_id) FROM '{_edges_4m()}' "
-        f"WHERE creator_id IN ({', '.join(map(str, AUDIENCE_IDS))})"
-    )
-    code = f"import duckdb; print(duckdb.sql({sql!r}).fetchall()[0][0])"
-    return [sys.executable, "-c", code]
+def _duckdb_audience(edges: Callable[[], Path]) -> Callable[[], list[str]]:
+    def argv() -> list[str]:
+        sql = (
+            f"SELECT count(DISTINCT follower_id) FROM '{edges()}' "
+            f"WHERE creator_id IN ({', '.join(map(str, AUDIENCE_IDS))})"
+        )
+        return [sys.executable, "-c", f"import duckdb; print(duckdb.sql({sql!r}).fetchall()[0][0])"]
+
+    return argv
 
 
 def _same_reach(results: dict[str, Any]) -> list[str]:
@@ -131,25 +137,32 @@ def _same_reach(results: dict[str, Any]) -> list[str]:
     return [] if len(set(reach.values())) == 1 else [f"reach differs: {reach}"]
 
 
-register(
-    Case(
-        "audience-cli-4.6m",
-        "`graph-engine audience STORE 1 2 3` vs DuckDB distinct count on the raw Parquet",
-        [
-            Contender(
-                "graph-engine audience",
-                _process(_engine_audience, lambda out: {"reach": json.loads(out)["reach"]}),
-            ),
-            Contender(
-                "duckdb process",
-                _process(_duckdb_audience, lambda out: {"reach": int(out.strip())}),
-            ),
-        ],
-        prepare=_store_4m,
-        items=4_600_000,
-        check=_same_reach,
+for _name, _edges, _store, _items, _slow in (
+    ("audience-cli-4.6m", _edges_4m, _store_4m, 4_600_000, False),
+    ("audience-cli-100m", edges_100m, _store_100m, 99_500_000, True),
+):
+    register(
+        Case(
+            _name,
+            "`graph-engine audience STORE 1 2 3` vs DuckDB distinct count on the raw Parquet",
+            [
+                Contender(
+                    "graph-engine audience",
+                    _process(
+                        _engine_audience(_store), lambda out: {"reach": json.loads(out)["reach"]}
+                    ),
+                ),
+                Contender(
+                    "duckdb process",
+                    _process(_duckdb_audience(_edges), lambda out: {"reach": int(out.strip())}),
+                ),
+            ],
+            prepare=_store,
+            items=_items,
+            check=_same_reach,
+            slow=_slow,
+        )
     )
-)
 
 
 def _pairs_rows(path: Path) -> dict[str, int]:

@@ -31,7 +31,7 @@ __all__ = [
 CreatorId = int | str
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class AudienceGraph:
     """Creators x followers as a CSR biadjacency matrix, with id maps and metadata.
 
@@ -54,7 +54,49 @@ class AudienceGraph:
     indptr: np.ndarray
     indices: np.ndarray
     creators: pl.DataFrame
-    followers: pl.DataFrame
+    n_followers: int
+
+    def __init__(
+        self,
+        indptr: np.ndarray,
+        indices: np.ndarray,
+        creators: pl.DataFrame,
+        followers: pl.DataFrame | Callable[[], pl.DataFrame],
+        n_followers: int | None = None,
+    ) -> None:
+        """Hold the CSR and the tables; ``followers`` may be a reader called on first use.
+
+        Parameters
+        ----------
+        indptr, indices
+            The CSR: row ``c`` is ``indices[indptr[c]:indptr[c + 1]]``.
+        creators
+            The creators table (row ``i`` is dense id ``i``).
+        followers
+            The followers table, or a function that reads it (a short query that never
+            needs follower ids or attributes then never reads them).
+        n_followers
+            The number of followers; required when ``followers`` is a reader.
+        """
+        if isinstance(followers, pl.DataFrame):
+            self.__dict__["followers"] = followers  # the cached_property's value
+            n_followers = followers.height
+        elif n_followers is None:
+            raise TypeError("n_followers is required when followers is a reader")
+        else:
+            self.__dict__["_read_followers"] = followers
+        object.__setattr__(self, "indptr", indptr)
+        object.__setattr__(self, "indices", indices)
+        object.__setattr__(self, "creators", creators)
+        object.__setattr__(self, "n_followers", int(n_followers))
+
+    @cached_property
+    def followers(self) -> pl.DataFrame:
+        """The followers table (row ``i`` describes dense follower id ``i``)."""
+        frame: pl.DataFrame = self.__dict__.pop("_read_followers")()
+        if frame.height != self.n_followers:
+            raise AssertionError(f"{frame.height} followers read, {self.n_followers} expected")
+        return frame
 
     @classmethod
     def from_tables(cls, tables: StoreTables) -> AudienceGraph:
@@ -92,11 +134,6 @@ class AudienceGraph:
     def n_creators(self) -> int:
         """The number of creators."""
         return self.creators.height
-
-    @property
-    def n_followers(self) -> int:
-        """The number of followers."""
-        return self.followers.height
 
     @property
     def n_edges(self) -> int:
@@ -219,7 +256,7 @@ class AudienceGraph:
         # positions of the chosen rows' entries in `indices`, without a Python loop
         offsets = np.repeat(starts - indptr[:-1], degrees) + np.arange(indptr[-1])
         return _restricted(
-            self.creators[rows], self.followers, indptr, self.indices[offsets], degrees
+            self.creators[rows], lambda: self.followers, indptr, self.indices[offsets], degrees
         )
 
     # -- exports ------------------------------------------------------------------------
@@ -338,13 +375,13 @@ def _read_chosen(version: StoreVersion, choice: dict[str, Any]) -> AudienceGraph
     degrees = np.bincount(np.searchsorted(rows, creator), minlength=len(rows))
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(degrees, out=indptr[1:])
-    followers = version.read("followers")
+    followers = version.read_later("followers")  # a short query may never need them
     return _restricted(table[rows], followers, indptr, edges[s.FOLLOWER].to_numpy(), degrees)
 
 
 def _restricted(
     creators: pl.DataFrame,
-    followers: pl.DataFrame,
+    followers: pl.DataFrame | Callable[[], pl.DataFrame],
     indptr: np.ndarray,
     members: np.ndarray,
     degrees: np.ndarray,
@@ -357,6 +394,13 @@ def _restricted(
     creators are studied, and selection uses it for mass-followers).
     """
     kept, new_id = np.unique(members, return_inverse=True)
+
+    def kept_followers() -> pl.DataFrame:
+        table = followers if isinstance(followers, pl.DataFrame) else followers()
+        return table[kept].with_columns(
+            pl.int_range(0, len(kept), dtype=pl.Int32).alias(s.FOLLOWER)
+        )
+
     return AudienceGraph(
         indptr=indptr,
         indices=new_id.astype(np.int32).reshape(-1),
@@ -364,9 +408,8 @@ def _restricted(
             pl.int_range(0, creators.height, dtype=pl.Int32).alias(s.CREATOR),
             pl.Series(s.FOLLOWERS, degrees, dtype=pl.Int64),
         ),
-        followers=followers[kept].with_columns(
-            pl.int_range(0, len(kept), dtype=pl.Int32).alias(s.FOLLOWER)
-        ),
+        followers=kept_followers,
+        n_followers=len(kept),
     )
 
 

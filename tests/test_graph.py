@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+import polars as pl
 import pytest
 
 from graph_engine import ParameterError, UnknownCreatorError
@@ -122,6 +123,37 @@ def test_reading_chosen_creators_equals_choosing_after_a_full_read(synthetic_sto
     part = read_store(synthetic_store, **choice)
     for cid in part.creator_ids().to_list():
         assert set(part.audience(cid).to_list()) == set(full.audience(cid).to_list())
+
+
+def test_a_short_query_never_reads_the_followers_table(synthetic_store, monkeypatch):
+    from graph_engine import read_store
+    from graph_engine.overlap import audience_report
+
+    read = []
+    real = pl.read_parquet
+    monkeypatch.setattr(pl, "read_parquet", lambda src, **kw: read.append(src) or real(src, **kw))
+    part = read_store(synthetic_store, creators=[1, 300, 150])
+    report = audience_report(part, [1, 300, 150])
+    assert report.summary["reach"] == part.n_followers > 0
+    assert not any("followers" in str(getattr(src, "name", src)) for src in read), read
+    # the followers are read on first use, and they are the right ones
+    full = read_store(synthetic_store)
+    assert part.followers.equals(full.subgraph(creators=[1, 300, 150]).followers)
+
+
+def test_followers_read_later_survive_a_prune_of_their_version(tmp_path):
+    import shutil
+
+    from graph_engine import ingest_into_store, read_store
+
+    edges = tmp_path / "e.csv"
+    edges.write_text("creator_id,follower_id\na,1\na,2\nb,2\nc,3\n")
+    store = tmp_path / "s"
+    ingest_into_store([edges], store)
+    part = read_store(store, creators=["a", "b"])
+    version = next(store.glob("v*"))
+    shutil.rmtree(version)  # as a prune by another process would
+    assert part.followers["follower_id"].to_list() == [1, 2]
 
 
 def test_take_equals_the_scipy_row_slice(synthetic_store):

@@ -61,6 +61,12 @@ def test_every_lazy_export_resolves_to_its_modules_object():
     assert typed == exports
 
 
+def test_the_version_is_defined_once_and_installed_as_such():
+    from importlib.metadata import version
+
+    assert version("graph-engine") == ge.__version__  # pyproject reads _version.py
+
+
 def test_python_dash_m_runs_the_command_line():
     done = subprocess.run(
         [sys.executable, "-m", "graph_engine", "--version"],

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from graph_engine.cli._options import Format
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rich is imported where a table, bar or spinner is drawn (not for JSON)
     import polars as pl
+    from rich.table import Table
+    from rich.text import Text
 
 __all__ = [
     "Result",
@@ -171,6 +170,7 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
     if not sys.stderr.isatty():
         yield lambda done, total: None
         return
+    from rich.console import Console
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
@@ -199,6 +199,8 @@ def status(text: str) -> Iterator[None]:
     if not sys.stderr.isatty():
         yield
         return
+    from rich.console import Console
+
     with Console(stderr=True).status(text):
         yield
 
@@ -243,6 +245,8 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 def _print_tables(result: Result, title: str | None) -> None:
     import polars as pl
+    from rich.console import Console
+    from rich.table import Table
 
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
     if isinstance(result, pl.DataFrame):
@@ -270,6 +274,8 @@ def _print_tables(result: Result, title: str | None) -> None:
 
 def _text(value: str, *, style: str = "") -> Text:
     """Wrap data as literal text: never parsed as rich markup (`[/]` is an id, not a tag)."""
+    from rich.text import Text
+
     return Text(safe(value), style=style)
 
 
@@ -283,6 +289,7 @@ def _is_section(value: Any) -> bool:
 
 
 def _table(frame: pl.DataFrame, title: str | None) -> Table:
+    from rich.table import Table
 
     table = Table(
         title=None if title is None else _text(title), title_justify="left", header_style="bold"

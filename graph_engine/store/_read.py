@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,6 +161,66 @@ class StoreVersion:
                 f"`{file.name}` has {frame.height:,} rows, the manifest says {self.rows(table):,}"
             )
         return frame
+
+    def read_later(self, table: Table) -> Callable[[], pl.DataFrame]:
+        """Open one table now and read it on first call (for a table a query may not need).
+
+        The file is opened and its size checked at once, so a version pruned meanwhile
+        is still read whole (an open file outlives its name); the row count is checked
+        when it is read.
+
+        Parameters
+        ----------
+        table
+            ``creators``, ``followers`` or ``edges``.
+
+        Returns
+        -------
+        Callable[[], polars.DataFrame]
+            Reads the table (once; later calls return the same frame).
+
+        Raises
+        ------
+        StoreError
+            The file is missing or its size differs from the manifest (at once), or its
+            row count differs (when read).
+        """
+        file = self.path / f"{table}.parquet"
+        entry = self.manifest["files"].get(file.name)
+        if entry is None:
+            raise self._damaged(f"the manifest lists no `{file.name}`")
+        try:
+            handle = file.open("rb")
+        except FileNotFoundError:
+            if not self.path.is_dir():
+                raise VersionGone(f"store `{self.root}`: {self.name} was pruned") from None
+            raise self._damaged(f"`{file.name}` is missing") from None
+        size = os.fstat(handle.fileno()).st_size
+        if size != entry["bytes"]:
+            handle.close()
+            raise self._damaged(
+                f"`{file.name}` has {size:,} bytes, the manifest says {entry['bytes']:,}"
+            )
+
+        frames: list[pl.DataFrame] = []
+
+        def read() -> pl.DataFrame:
+            if not frames:
+                try:
+                    frames.append(pl.read_parquet(handle))
+                except (OSError, pl.exceptions.PolarsError) as exc:
+                    raise self._damaged(f"`{file.name}` is unreadable ({exc})") from None
+                finally:
+                    handle.close()
+            if frames[0].height != self.rows(table):
+                raise self._damaged(
+                    f"`{file.name}` has {frames[0].height:,} rows, the manifest says "
+                    f"{self.rows(table):,}"
+                )
+            return frames[0]
+
+        weakref.finalize(read, handle.close)  # never read: close the file with the reader
+        return read
 
     def scan(self, table: Table) -> pl.LazyFrame:
         """Scan one table lazily, to read only the rows and columns a query needs.
