@@ -6,6 +6,7 @@ run the equivalent work as a process on the same interpreter:
 
 - start-up: a minimal two-command typer app (the floor for any typer CLI);
 - `audience` of 3 creators: DuckDB `count(DISTINCT follower_id)` on the raw Parquet;
+- `similar` of one creator by shared followers: a DuckDB join of its followers' edges;
 - all-pairs overlap to Parquet: a DuckDB self-join `COPY ... TO` Parquet, raw Parquet in.
 
 The 4.6M-edge graph is the generator's (2,000 creators, 1M followers, 20 niches), as
@@ -160,6 +161,68 @@ for _name, _edges, _store, _items, _slow in (
             prepare=_store,
             items=_items,
             check=_same_reach,
+            slow=_slow,
+        )
+    )
+
+
+def _engine_similar(store: Callable[[], Path]) -> Callable[[], list[str]]:
+    return lambda: [
+        ENGINE,
+        "similar",
+        str(store()),
+        "1",
+        "--by",
+        "shared",
+        "--top-k",
+        "10",
+        "--format",
+        "json",
+    ]
+
+
+def _duckdb_similar(edges: Callable[[], Path]) -> Callable[[], list[str]]:
+    def argv() -> list[str]:
+        sql = (
+            f"WITH a AS (SELECT follower_id FROM '{edges()}' WHERE creator_id = 1) "
+            f"SELECT count(*) AS shared FROM '{edges()}' e JOIN a USING (follower_id) "
+            "WHERE creator_id <> 1 GROUP BY creator_id ORDER BY shared DESC LIMIT 10"
+        )
+        code = f"import duckdb; print([r[0] for r in duckdb.sql({sql!r}).fetchall()])"
+        return [sys.executable, "-c", code]
+
+    return argv
+
+
+def _same_shared(results: dict[str, Any]) -> list[str]:
+    top = {name: str((r["result"] or {}).get("shared")) for name, r in results.items()}
+    return [] if len(set(top.values())) == 1 else [f"top shared counts differ: {top}"]
+
+
+for _name, _edges, _store, _items, _slow in (
+    ("similar-cli-4.6m", _edges_4m, _store_4m, 4_600_000, False),
+    ("similar-cli-100m", edges_100m, _store_100m, 99_500_000, True),
+):
+    register(
+        Case(
+            _name,
+            "`graph-engine similar STORE 1 --by shared` vs a DuckDB join of creator 1's followers",
+            [
+                Contender(
+                    "graph-engine similar",
+                    _process(
+                        _engine_similar(_store),
+                        lambda out: {"shared": [r["shared"] for r in json.loads(out)]},
+                    ),
+                ),
+                Contender(
+                    "duckdb process",
+                    _process(_duckdb_similar(_edges), lambda out: {"shared": json.loads(out)}),
+                ),
+            ],
+            prepare=_store,
+            items=_items,
+            check=_same_shared,
             slow=_slow,
         )
     )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AudienceGraph",
     "CreatorId",
+    "read_shared_counts",
     "read_store",
 ]
 
@@ -354,6 +355,47 @@ def read_store(
         )
 
     return reading(store, load, version)
+
+
+def read_shared_counts(
+    store: str | os.PathLike[str], creator: CreatorId
+) -> tuple[pl.DataFrame, int, np.ndarray]:
+    """Count the followers one creator shares with every creator of a store, in one scan.
+
+    Reads the creator's followers (its row groups only), then the edges of those
+    followers in one streaming pass of the edges' two integer columns: memory follows
+    the creator's audience, not the store, and no CSR is built.
+
+    Parameters
+    ----------
+    store
+        The store directory (its live version is read).
+    creator
+        The creator's original id.
+
+    Returns
+    -------
+    tuple
+        The creators table, the creator's dense id, and ``shared[d]``: followers the
+        creator shares with dense creator ``d`` (its own followers at its own index).
+    """
+
+    def load(v: StoreVersion) -> tuple[pl.DataFrame, int, np.ndarray]:
+        table = v.read("creators")
+        c = int(_creator_index(table, _lookup(table), [creator])[0])
+        edges = v.scan("edges")
+        audience = edges.filter(pl.col(s.CREATOR) == c).select(s.FOLLOWER).collect()
+        per = (
+            edges.filter(pl.col(s.FOLLOWER).is_in(audience[s.FOLLOWER].implode()))
+            .group_by(s.CREATOR)
+            .len()
+            .collect()
+        )
+        shared = np.zeros(table.height, dtype=np.int64)
+        shared[per[s.CREATOR].to_numpy()] = per["len"].to_numpy()
+        return table, c, shared
+
+    return reading(store, load)
 
 
 def _read_chosen(version: StoreVersion, choice: dict[str, Any]) -> AudienceGraph:

@@ -21,7 +21,7 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError
-from graph_engine.graph import AudienceGraph, CreatorId
+from graph_engine.graph import AudienceGraph, CreatorId, read_shared_counts
 from graph_engine.vocab import Metric
 
 __all__ = [
@@ -348,14 +348,20 @@ def _check(*, min_shared: int, min_jaccard: float, top_k: int | None, by: str) -
 
 
 def similar_creators(
-    graph: AudienceGraph, creator: CreatorId, *, top_k: int = 10, by: Metric = "jaccard"
+    graph: AudienceGraph | str | os.PathLike[str],
+    creator: CreatorId,
+    *,
+    top_k: int = 10,
+    by: Metric = "jaccard",
 ) -> pl.DataFrame:
     """Find the `top_k` creators whose audiences are most like `creator`'s, by a metric.
 
     Parameters
     ----------
     graph
-        The creators and their followers.
+        The creators and their followers, or a store directory: then only the edges of
+        the creator's followers are counted, in one scan (`graph.read_shared_counts`),
+        and nothing else of the store is loaded.
     creator
         The focal creator's original id.
     top_k
@@ -370,16 +376,20 @@ def similar_creators(
         at least one follower are listed. Ties: larger shared first, then id order.
     """
     _check(min_shared=1, min_jaccard=0.0, top_k=top_k, by=by)
-    c = int(graph.creator_index([creator])[0])
-    audience = np.zeros(graph.n_followers, dtype=np.int32)
-    audience[graph.indices[graph.indptr[c] : graph.indptr[c + 1]]] = 1
-    counts = np.asarray(graph.matrix @ audience, dtype=np.int64)  # shared with everyone
+    if isinstance(graph, AudienceGraph):
+        c = int(graph.creator_index([creator])[0])
+        audience = np.zeros(graph.n_followers, dtype=np.int32)
+        audience[graph.indices[graph.indptr[c] : graph.indptr[c + 1]]] = 1
+        counts = np.asarray(graph.matrix @ audience, dtype=np.int64)  # shared with everyone
+        ids, degrees = graph.creator_ids(), graph.degrees
+    else:
+        table, c, counts = read_shared_counts(graph, creator)
+        ids, degrees = table[s.CREATOR_ID], table[s.FOLLOWERS].to_numpy()
     counts[c] = 0
     cols = np.flatnonzero(counts)
     shared = counts[cols]
-    metrics = pair_metrics(shared, np.full(cols.size, graph.degrees[c]), graph.degrees[cols])
+    metrics = pair_metrics(shared, np.full(cols.size, degrees[c]), degrees[cols])
     order = np.lexsort((cols, -shared, -metrics[by]))[:top_k]
-    ids = graph.creator_ids()
     return pl.DataFrame(
         {
             "creator_a": ids.gather(np.full(order.size, c)),

@@ -131,7 +131,8 @@ def similar(
     """Creators whose audiences are most like one creator's."""
     from graph_engine.overlap import similar_creators
 
-    result = similar_creators(load_graph(store), creator, top_k=top_k, by=by)
+    # counts only the edges of the creator's followers: no graph is loaded
+    result = similar_creators(store, creator, top_k=top_k, by=by)
     if output is not None:
         write(result, output)
     else:
