@@ -17,7 +17,7 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError
-from graph_engine.graph import AudienceGraph, CreatorId
+from graph_engine.graph import AudienceGraph, CreatorId, creator_columns
 from graph_engine.overlap import overlap_blocks
 from graph_engine.vocab import CommunityMethod, Weight
 
@@ -236,7 +236,7 @@ def detect_communities(
     labels, q = partition(
         graph.n_creators, edges, weights, method=method, resolution=resolution, seed=seed
     )
-    membership = pl.DataFrame({s.CREATOR_ID: ids, "community": labels})
+    membership = pl.DataFrame({**creator_columns(graph.creators), "community": labels})
     summary = _summarize(graph, labels, edges, weights)
     params = {"weight": weight, "min_weight": min_weight, "resolution": resolution, "seed": seed}
     return Communities(membership, summary, q, method, params)
@@ -261,10 +261,11 @@ def _summarize(
     pairs = size * (size - 1) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         density = np.where(pairs > 0, internal / pairs, 0.0)
+    name = s.name_column(graph.creators)
     creators = pl.DataFrame(
         {
             "community": labels,
-            s.CREATOR_ID: graph.creator_ids(),
+            **creator_columns(graph.creators),
             s.FOLLOWERS: graph.degrees,
             **({"niche": graph.creators["niche"]} if "niche" in graph.creators.columns else {}),
         }
@@ -272,7 +273,10 @@ def _summarize(
     top = (
         creators.sort([s.FOLLOWERS, s.CREATOR_ID], descending=[True, False])
         .group_by("community", maintain_order=True)
-        .agg(pl.col(s.CREATOR_ID).head(TOP_CREATORS).alias("top_creators"))
+        .agg(
+            pl.col(s.CREATOR_ID).head(TOP_CREATORS).alias("top_creators"),
+            *([pl.col(name).head(TOP_CREATORS).alias(f"top_{name}s")] if name else []),
+        )
     )
     summary = pl.DataFrame(
         {

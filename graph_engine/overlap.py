@@ -21,7 +21,7 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError
-from graph_engine.graph import AudienceGraph, CreatorId, read_shared_counts
+from graph_engine.graph import AudienceGraph, CreatorId, creator_columns, read_shared_counts
 from graph_engine.vocab import Metric
 
 __all__ = [
@@ -89,7 +89,6 @@ def overlap_blocks(
     blocks = [(i, min(i + rows_per_block, n)) for i in range(0, n, rows_per_block)]
     t_indptr, t_indices = transpose(graph.indptr, graph.indices, graph.n_followers)
     degrees = graph.degrees
-    ids = graph.creator_ids()
 
     def work(block: tuple[int, int]) -> pl.DataFrame:
         lo, hi = block
@@ -109,7 +108,11 @@ def overlap_blocks(
             rows, cols = rows[keep], cols[keep]
             metrics = {k: v[keep] for k, v in metrics.items()}
         return pl.DataFrame(
-            {"creator_a": ids.gather(rows), "creator_b": ids.gather(cols), **metrics}
+            {
+                **creator_columns(graph.creators, rows, "_a"),
+                **creator_columns(graph.creators, cols, "_b"),
+                **metrics,
+            }
         )
 
     done = 0
@@ -281,9 +284,15 @@ def empty_pairs(graph: AudienceGraph) -> pl.DataFrame:
     polars.DataFrame
         The overlap columns, no rows.
     """
-    id_type = graph.creators.schema[s.CREATOR_ID]
-    schema = {k: (v if v is not None else id_type) for k, v in PAIR_SCHEMA.items()}
-    return pl.DataFrame(schema=schema)
+    none = np.zeros(0, dtype=np.int64)
+    names = pl.DataFrame(
+        {
+            **creator_columns(graph.creators, none, "_a"),
+            **creator_columns(graph.creators, none, "_b"),
+        }
+    )
+    metrics = {k: v for k, v in PAIR_SCHEMA.items() if v is not None}
+    return pl.concat([names, pl.DataFrame(schema=metrics)], how="horizontal")
 
 
 def pair_metrics(
@@ -381,10 +390,10 @@ def similar_creators(
         audience = np.zeros(graph.n_followers, dtype=np.int32)
         audience[graph.indices[graph.indptr[c] : graph.indptr[c + 1]]] = 1
         counts = np.asarray(graph.matrix @ audience, dtype=np.int64)  # shared with everyone
-        ids, degrees = graph.creator_ids(), graph.degrees
+        table, degrees = graph.creators, graph.degrees
     else:
         table, c, counts = read_shared_counts(graph, creator)
-        ids, degrees = table[s.CREATOR_ID], table[s.FOLLOWERS].to_numpy()
+        degrees = table[s.FOLLOWERS].to_numpy()
     counts[c] = 0
     cols = np.flatnonzero(counts)
     shared = counts[cols]
@@ -392,8 +401,8 @@ def similar_creators(
     order = np.lexsort((cols, -shared, -metrics[by]))[:top_k]
     return pl.DataFrame(
         {
-            "creator_a": ids.gather(np.full(order.size, c)),
-            "creator_b": ids.gather(cols[order]),
+            **creator_columns(table, np.full(order.size, c), "_a"),
+            **creator_columns(table, cols[order], "_b"),
             **{k: v[order] for k, v in metrics.items()},
         }
     )
@@ -468,7 +477,7 @@ def audience_report(graph: AudienceGraph, creators: Sequence[CreatorId]) -> Audi
     with np.errstate(divide="ignore", invalid="ignore"):
         frame = pl.DataFrame(
             {
-                s.CREATOR_ID: graph.creator_ids(np.asarray(idx)),
+                **creator_columns(graph.creators, np.asarray(idx)),
                 s.TIER: graph.creators[s.TIER].gather(idx),
                 s.FOLLOWERS: followers.astype(np.int64),
                 "exclusive": exclusive,
@@ -488,12 +497,32 @@ def audience_report(graph: AudienceGraph, creators: Sequence[CreatorId]) -> Audi
         matrix = np.diag(followers)
         for i, j in itertools.combinations(range(len(idx)), 2):
             matrix[i, j] = matrix[j, i] = np.intersect1d(rows[i], rows[j], assume_unique=True).size
-        names = [str(v) for v in frame[s.CREATOR_ID].to_list()]
-        ids_col = pl.Series(s.CREATOR_ID, names)
-        shared = pl.DataFrame([ids_col, *(pl.Series(n, matrix[:, j]) for j, n in enumerate(names))])
+        rows_of = frame.select(c for c in (s.CREATOR_ID, s.name_column(frame)) if c)
+        names = _labels(frame, taken=set(rows_of.columns))
+        shared = rows_of.hstack([pl.Series(n, matrix[:, j]) for j, n in enumerate(names)])
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = np.nan_to_num(100.0 * matrix / followers[:, None])
-        shared_percent = pl.DataFrame(
-            [ids_col, *(pl.Series(n, np.round(pct[:, j], 2)) for j, n in enumerate(names))]
+        shared_percent = rows_of.hstack(
+            [pl.Series(n, np.round(pct[:, j], 2)) for j, n in enumerate(names)]
         )
     return AudienceReport(frame, summary, shared, shared_percent)
+
+
+def _labels(creators: pl.DataFrame, taken: set[str]) -> list[str]:
+    """Column headers for creators: their handles when distinct, else their ids.
+
+    A header that would repeat one already `taken` (or another header) gets ``#k``.
+    """
+    ids = [str(v) for v in creators[s.CREATOR_ID].to_list()]
+    name = s.name_column(creators)
+    handles = [str(h) for h in creators[name].to_list() if h] if name else []
+    labels = handles if len(set(handles)) == len(ids) else ids
+    out: list[str] = []
+    for label in labels:
+        unique, k = label, 1
+        while unique in taken:
+            k += 1
+            unique = f"{label} #{k}"
+        taken.add(unique)
+        out.append(unique)
+    return out

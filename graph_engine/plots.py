@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from graph_engine import schema as s
+from graph_engine.graph import creator_columns
 from graph_engine.outputs import atomic_path
 
 if TYPE_CHECKING:
@@ -64,7 +65,11 @@ def plot_overlap_matrix(
     with np.errstate(divide="ignore", invalid="ignore"):
         jaccard = np.nan_to_num(shared / (size[:, None] + size[None, :] - shared))
     marked = {str(h) for h in highlight or []}
-    labels = [f"{'*' if str(c) in marked else ''}{c}" for c in graph.creator_ids(idx).to_list()]
+    named = list(creator_columns(graph.creators, idx).values())  # the handle when there is one
+    labels = [
+        f"{'*' if str(c) in marked else ''}{h or c}"
+        for c, h in zip(named[0].to_list(), named[-1].to_list(), strict=True)
+    ]
     fig = _figure(max(6.0, 0.28 * len(idx) + 2), max(5.0, 0.28 * len(idx) + 1.5))
     ax = fig.add_subplot()
     np.fill_diagonal(jaccard, np.nan)  # a creator with itself would set the scale

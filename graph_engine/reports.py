@@ -13,6 +13,7 @@ from graph_engine.tables import degree_percentiles
 
 __all__ = [
     "degree_percentiles",
+    "list_creators",
     "summarize_store",
 ]
 
@@ -81,3 +82,60 @@ def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
         "degrees": degrees,
         "sources": sources,
     }
+
+
+def list_creators(
+    store: str | os.PathLike[str], *, search: str | None = None, tiers: list[str] | None = None
+) -> pl.DataFrame:
+    """List the creators of a store with their metadata, tier and observed followers.
+
+    Reads only the creators table. Sorted by observed followers (largest first), then id.
+
+    Parameters
+    ----------
+    store
+        The store directory.
+    search
+        Keep creators whose id or any text column (handle, name, niche, ...) contains
+        this text, ignoring case and a leading `@`.
+    tiers
+        Keep creators of these tiers.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``creator_id``, the handle or name when there is one, ``tier``, ``followers``,
+        then the other metadata columns as given.
+
+    Examples
+    --------
+    >>> import tempfile, polars as pl
+    >>> from graph_engine import ingest_into_store
+    >>> d = tempfile.mkdtemp()
+    >>> pl.DataFrame({"creator_id": [1, 1, 2], "follower_id": [5, 6, 5]}).write_csv(f"{d}/e.csv")
+    >>> pl.DataFrame({"creator_id": [1, 2], "handle": ["@Ana", "bo"]}).write_csv(f"{d}/c.csv")
+    >>> _ = ingest_into_store([f"{d}/e.csv"], f"{d}/s", creators=f"{d}/c.csv")
+    >>> list_creators(f"{d}/s", search="ANA").select("creator_id", "handle", "followers").rows()
+    [(1, '@Ana', 2)]
+    """
+    creators = open_version(store).read("creators").drop(s.CREATOR)
+    if tiers:
+        creators = creators.filter(pl.col(s.TIER).is_in(tiers))
+    if search:
+        needle = search.strip().removeprefix("@").casefold()
+        text = [c for c, t in creators.schema.items() if t == pl.String and c != s.TIER]
+        hit = (
+            pl.col(s.CREATOR_ID)
+            .cast(pl.String)
+            .str.to_lowercase()
+            .str.contains(needle, literal=True)
+        )
+        for col in text:
+            hit = hit | pl.col(col).str.to_lowercase().str.contains(needle, literal=True)
+        creators = creators.filter(hit.fill_null(False))
+    name = s.name_column(creators)
+    first = [s.CREATOR_ID, *([name] if name else []), s.TIER, s.FOLLOWERS]
+    rest = [c for c in creators.columns if c not in first]
+    return creators.select(*first, *rest).sort(
+        [s.FOLLOWERS, s.CREATOR_ID], descending=[True, False]
+    )

@@ -61,7 +61,7 @@ def render_report(inputs: ReportInputs) -> str:
     sections = [_section("The plan", _plan(inputs.summary, sel))]
     if sel is not None and sel["picks"]:
         picks = pl.DataFrame(sel["picks"])
-        names = _names(picks, inputs.picks_graph)
+        names = _names(picks)
         sections.append(_section("Picks", _picks_table(picks, names)))
         sections.append(_section("Reach curve", _svg(_reach_curve(sel))))
         sections.append(_section("Budget frontier", _svg(_budget_frontier(sel))))
@@ -180,19 +180,13 @@ def _graph_line(summary: dict[str, Any]) -> str:
     )
 
 
-def _names(picks: pl.DataFrame, graph: AudienceGraph | None) -> list[str]:
+def _names(picks: pl.DataFrame) -> list[str]:
     """Label each pick: its handle beside its id when the creators file gave one."""
     ids = [str(c) for c in picks[s.CREATOR_ID].to_list()]
-    if graph is None or "handle" not in graph.creators.columns:
+    name = s.name_column(picks)
+    if name is None:
         return ids
-    handles = dict(
-        zip(
-            [str(c) for c in graph.creators[s.CREATOR_ID].to_list()],
-            graph.creators["handle"].to_list(),
-            strict=True,
-        )
-    )
-    return [f"{handles[c]} ({c})" if handles.get(c) else c for c in ids]
+    return [f"{h} ({c})" if h else c for c, h in zip(ids, picks[name].to_list(), strict=True)]
 
 
 def _picks_table(picks: pl.DataFrame, names: list[str]) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "FOLLOWER_ID",
     "FOLLOWING",
     "FORMAT_VERSION",
+    "NAME_COLUMNS",
     "REASON",
     "RESERVED_CREATOR_COLUMNS",
     "TIER",
@@ -28,6 +29,7 @@ __all__ = [
     "IdSpace",
     "Tier",
     "check_tier_thresholds",
+    "name_column",
     "tier_expr",
 ]
 
@@ -53,6 +55,9 @@ CREATOR_METADATA: Final[dict[str, type[pl.DataType]]] = {
     "engagement_rate": pl.Float64,
     "niche": pl.String,
 }
+# Columns that name a creator for people, in order of preference: shown beside the id in
+# every table, and accepted wherever an id is (case-insensitive, with or without `@`).
+NAME_COLUMNS: Final = ("handle", "name")
 # Columns the engine computes; a metadata file may not supply them.
 RESERVED_CREATOR_COLUMNS: Final = (CREATOR, FOLLOWERS, TIER)
 
@@ -124,3 +129,19 @@ def tier_expr(followers: pl.Expr, thresholds: tuple[int, int, int]) -> pl.Expr:
         .then(pl.lit("micro"))
         .otherwise(pl.lit("nano"))
     )
+
+
+def name_column(creators: pl.DataFrame) -> str | None:
+    """Return the column that names creators for people (``handle``, else ``name``), if any.
+
+    Parameters
+    ----------
+    creators
+        A creators table.
+
+    Returns
+    -------
+    str or None
+        The first of `NAME_COLUMNS` the table has.
+    """
+    return next((c for c in NAME_COLUMNS if c in creators.columns), None)

@@ -112,6 +112,7 @@ def _json_cases(tmp_path: Path, store: Path) -> dict[str, list[object]]:
     return {
         "ingest": ["ingest", SAMPLE, "--store", tmp_path / "new", *COLUMNS],
         "info": ["info", store],
+        "creators": ["creators", store, "--search", "set 1"],
         "versions": ["versions", versioned],
         "verify": ["verify", versioned],
         "restore": ["restore", versioned, "v000001"],

@@ -39,7 +39,9 @@ def stores(tmp_path_factory) -> dict[str, Path]:
     )
     synthetic = ROOT / "sample_graphs" / "synthetic"
     out["synthetic"] = base / "synthetic"
-    ingest_into_store([synthetic / "edges.parquet"], out["synthetic"])
+    ingest_into_store(  # with handles: the pairs carry handle_a and handle_b
+        [synthetic / "edges.parquet"], out["synthetic"], creators=synthetic / "creators.csv"
+    )
     # skewed: a few creators with most of the follows, heavy followers too
     generated = generate_graph(
         base / "gen",

@@ -25,6 +25,7 @@ __all__ = ["COMMANDS", "app", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("ingest", "ingest_command"),
     "info": ("info", "info"),
+    "creators": ("info", "creators"),
     "versions": ("versions", "versions"),
     "verify": ("versions", "verify_store"),
     "restore": ("versions", "restore_version"),

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from graph_engine import schema as s
-from graph_engine.graph import AudienceGraph
+from graph_engine.graph import AudienceGraph, creator_columns
 from graph_engine.selection.constraints import TARGET_ATOL
 from graph_engine.selection.problem import Problem
 
@@ -276,7 +276,7 @@ def picks_frame(
     frame = pl.DataFrame(
         {
             "rank": np.arange(1, local.size + 1, dtype=np.int64),
-            s.CREATOR_ID: graph.creator_ids(dense),
+            **creator_columns(graph.creators, dense),
             s.TIER: graph.creators[s.TIER].gather(dense),
             s.FOLLOWERS: graph.degrees[dense].astype(np.int64),
             "cost": cost,

@@ -79,9 +79,9 @@ def spark_overlap(
     v = open_version(store, version)
     session = spark or spark_session()
     edges = session.read.parquet(str(v.path / "edges.parquet"))
-    creators = session.read.parquet(str(v.path / "creators.parquet")).select(
-        s.CREATOR, s.CREATOR_ID, s.FOLLOWERS
-    )
+    table = session.read.parquet(str(v.path / "creators.parquet"))
+    name = next((c for c in s.NAME_COLUMNS if c in table.columns), None)  # handle beside id
+    creators = table.select(s.CREATOR, s.CREATOR_ID, s.FOLLOWERS, *([name] if name else []))
     tasks = partitions or 3 * session.sparkContext.defaultParallelism
     counts = (
         edges.repartition(tasks, s.FOLLOWER)
@@ -99,16 +99,25 @@ def spark_overlap(
     )
     if min_jaccard > 0:
         pairs = pairs.filter(F.col("jaccard") >= min_jaccard)
-    id_a = creators.select(F.col(s.CREATOR).alias("creator_a"), F.col(s.CREATOR_ID).alias("id_a"))
-    id_b = creators.select(F.col(s.CREATOR).alias("creator_b"), F.col(s.CREATOR_ID).alias("id_b"))
+
+    def names(end: str) -> tuple[Any, list[Any]]:
+        """Map side `end` of each pair from dense id to the store's id (and handle)."""
+        handle = [F.col(name).cast("string").alias(f"{name}_{end}")] if name else []
+        keyed = creators.select(
+            F.col(s.CREATOR).alias(f"creator_{end}"),
+            F.col(s.CREATOR_ID).alias(f"id_{end}"),
+            *handle,
+        )
+        shown = [F.col(f"id_{end}").alias(f"creator_{end}"), *([f"{name}_{end}"] if name else [])]
+        return keyed, shown
+
+    (ids_a, shown_a), (ids_b, shown_b) = names("a"), names("b")
     named = (
-        pairs.join(id_a, "creator_a")
-        .join(id_b, "creator_b")
+        pairs.join(ids_a, "creator_a")
+        .join(ids_b, "creator_b")
         .orderBy("creator_a", "creator_b")
         .select(
-            F.col("id_a").alias("creator_a"),
-            F.col("id_b").alias("creator_b"),
-            *[c for c in PAIR_SCHEMA if c not in ("creator_a", "creator_b")],
+            *shown_a, *shown_b, *[c for c in PAIR_SCHEMA if c not in ("creator_a", "creator_b")]
         )
     )
     if output is not None:

@@ -1,13 +1,15 @@
-"""`graph-engine info`: what a store holds."""
+"""`graph-engine info` and `creators`: what a store holds."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from graph_engine.cli._options import FormatOpt, StoreArg
-from graph_engine.cli._render import render
+from graph_engine.cli._options import FormatOpt, OutputOpt, StoreArg, TierOpt
+from graph_engine.cli._render import render, write
 
-__all__ = ["info", "register"]
+__all__ = ["creators", "info", "register"]
 
 
 def info(store: StoreArg, format: FormatOpt = "table") -> None:
@@ -15,6 +17,26 @@ def info(store: StoreArg, format: FormatOpt = "table") -> None:
     from graph_engine.reports import summarize_store
 
     render(summarize_store(store), format, title=f"store {store}")
+
+
+def creators(
+    store: StoreArg,
+    search: Annotated[
+        str | None,
+        typer.Option(help="Only creators whose id, handle or other text contains TEXT."),
+    ] = None,
+    tier: TierOpt = None,
+    output: OutputOpt = None,
+    format: FormatOpt = "table",
+) -> None:
+    """List the creators of a store: id, handle, tier, observed followers and metadata."""
+    from graph_engine.reports import list_creators
+
+    result = list_creators(store, search=search, tiers=tier)
+    if output is not None:
+        write(result, output)
+    else:
+        render(result, format, title=f"{result.height:,} creators")
 
 
 def register(app: typer.Typer) -> None:
@@ -26,3 +48,4 @@ def register(app: typer.Typer) -> None:
         The graph-engine typer application.
     """
     app.command()(info)
+    app.command()(creators)
