@@ -59,19 +59,22 @@ class Communities:
         return self.summary.height
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the result as a report: counts, modularity, parameters and the summary.
+        """Return the result as a report: counts, modularity, parameters and both tables.
 
         Returns
         -------
         dict
-            ``n_communities``, ``modularity``, ``method``, ``parameters``, ``summary``.
+            ``n_communities``, ``modularity``, ``method``, ``parameters``, then the tables
+            ``membership`` (each creator's community) and ``communities`` (one row per
+            community: the `summary`).
         """
         return {
             "n_communities": self.n_communities,
             "modularity": self.modularity,
             "method": self.method,
             "parameters": self.parameters,
-            "summary": self.summary,
+            "membership": self.membership,
+            "communities": self.summary,
         }
 
 

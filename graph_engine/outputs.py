@@ -19,21 +19,29 @@ from typing import Any
 
 import polars as pl
 
+from graph_engine import schema as s
 from graph_engine.errors import InputError, ParameterError
 
 __all__ = [
+    "EXCEL_ROWS",
+    "SUMMARY",
     "TABLE_SUFFIXES",
     "atomic_path",
     "dumps_json",
+    "figures_row",
     "flat_columns",
     "fsync_dir",
+    "report_parts",
     "to_jsonable",
     "write_frames",
     "write_result",
     "write_text",
+    "write_workbook",
 ]
 
-TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
+TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json", ".xlsx")
+EXCEL_ROWS = 1_048_575  # rows a worksheet holds below its header
+SUMMARY = "summary"  # the part of a report that holds its figures (the scalars)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -168,7 +176,8 @@ def write_frames(
     path
         The file; its extension gives the format: ``.parquet``, ``.csv`` and ``.jsonl``
         stream block by block (memory holds one block), ``.json`` (an array of row
-        objects) collects the rows first.
+        objects) and ``.xlsx`` (one sheet named after the file, at most `EXCEL_ROWS`
+        rows) collect the rows first.
     empty
         A frame with no rows and the table's schema, written when there are no blocks.
 
@@ -184,6 +193,15 @@ def write_frames(
             f"cannot write `{target}`: unknown extension `{suffix or '(none)'}`; hint: use "
             f"{', '.join(TABLE_SUFFIXES)}"
         )
+    if suffix == ".xlsx":  # a worksheet is bounded: stop collecting once it is full
+        kept, rows = [empty], 0
+        for frame in frames:
+            rows += frame.height
+            if rows > EXCEL_ROWS:
+                raise _too_long(target, target.stem, f"more than {EXCEL_ROWS:,}")
+            kept.append(frame)
+        write_workbook({target.stem: pl.concat(kept, how="vertical_relaxed")}, target)
+        return rows
     with atomic_path(target) as tmp:
         if suffix == ".json":
             frame = pl.concat([empty, *frames], how="vertical_relaxed")
@@ -252,26 +270,216 @@ def _write_text_rows(
     return rows
 
 
-def write_result(result: pl.DataFrame | dict[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Write one command's result: a table in any table format, a report as JSON.
+def report_parts(report: dict[str, Any]) -> tuple[dict[str, Any], dict[str, pl.DataFrame]]:
+    """Split a report into its figures (scalars, small dicts) and its tables.
+
+    Parameters
+    ----------
+    report
+        A command's report: frames and lists of row objects are tables, the rest figures.
+
+    Returns
+    -------
+    tuple
+        The figures and the tables, each in the report's order.
+    """
+    figures: dict[str, Any] = {}
+    tables: dict[str, pl.DataFrame] = {}
+    for key, value in report.items():
+        if isinstance(value, pl.DataFrame):
+            tables[key] = value
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            tables[key] = pl.DataFrame(value)
+        else:
+            figures[key] = value
+    return figures, tables
+
+
+def figures_row(figures: dict[str, Any]) -> pl.DataFrame:
+    """Return a report's figures as a one-row table (a rectangular CSV, a Parquet row).
+
+    Parameters
+    ----------
+    figures
+        Scalars and nested dicts (flattened to ``outer.inner`` columns); lists become
+        JSON text.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row, one column per figure.
+    """
+    row = {k: json.dumps(to_jsonable(v)) if isinstance(v, list) else v for k, v in _flat(figures)}
+    return pl.DataFrame([row], infer_schema_length=None)
+
+
+def _flat(value: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, item in value.items():
+        if isinstance(item, dict):
+            yield from _flat(item, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", to_jsonable(item)
+
+
+def write_result(
+    result: pl.DataFrame | dict[str, Any], path: str | os.PathLike[str], *, main: str | None = None
+) -> list[Path]:
+    """Write one command's result, every part of it, in the format of `path`'s extension.
+
+    A table goes to `path`. A report goes whole into a ``.json`` file or a ``.xlsx``
+    workbook (a sheet per part: `SUMMARY` for its figures, then each table); in any other
+    table format each part is a file of its own: the `main` table (by default the first)
+    at `path`, the others at ``STEM.PART.EXT`` (the figures at ``STEM.summary.EXT``, one
+    row). No part is left out.
 
     Parameters
     ----------
     result
         A frame, or a report (a dict whose values may be frames).
     path
-        The file; its extension gives the format (see `write_frames`).
+        The file; its extension gives the format (see `write_frames`, `write_workbook`).
+    main
+        The report's table to write at `path` itself.
+
+    Returns
+    -------
+    list of Path
+        The files written, `path` first.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if isinstance(result, pl.DataFrame):
+        write_frames([result], target, empty=result.clear())
+        return [target]
+    if suffix == ".json":
+        return [write_text(target, dumps_json(result))]
+    figures, tables = report_parts(result)
+    if suffix == ".xlsx":
+        sheets: dict[str, pl.DataFrame | dict[str, Any]] = {SUMMARY: figures} if figures else {}
+        return [write_workbook({**sheets, **tables}, target)]
+    if SUMMARY in tables and figures:
+        raise ValueError(f"a report's table may not be named `{SUMMARY}`")  # a bug, not input
+    first = main if main is not None else next(iter(tables), SUMMARY)
+    parts = {**({SUMMARY: figures_row(figures)} if figures else {}), **tables}
+    if first not in parts:
+        raise ValueError(f"the report has no part `{first}`")
+    order = [first, *(k for k in parts if k != first)]
+    written = []
+    for name in order:
+        file = target if name == first else target.with_name(f"{target.stem}.{name}{target.suffix}")
+        write_frames([parts[name]], file, empty=parts[name].clear())
+        written.append(file)
+    return written
+
+
+def write_workbook(
+    sheets: dict[str, pl.DataFrame | dict[str, Any]], path: str | os.PathLike[str]
+) -> Path:
+    """Write tables (and figures) as the sheets of one Excel workbook, atomically.
+
+    Cells hold real numbers, formatted by what their column means
+    (`schema.column_kind`): counts as integers, shares and percents as percent with two
+    decimals, money with two decimals; ids and handles as text. A dict is a sheet of
+    figures: one ``figure, value`` row each (nested dicts flattened to ``a.b``).
+
+    Parameters
+    ----------
+    sheets
+        Sheet name to a table or to figures, in order.
+    path
+        The ``.xlsx`` file.
 
     Returns
     -------
     Path
         The file written.
+
+    Raises
+    ------
+    ParameterError
+        A table has more rows than a worksheet holds (`EXCEL_ROWS`).
     """
-    target = Path(path)
-    if isinstance(result, pl.DataFrame):
-        write_frames([result], target, empty=result.clear())
-    elif target.suffix.lower() == ".json":
-        write_text(target, dumps_json(result))
+    import xlsxwriter
+
+    for name, sheet in sheets.items():
+        if isinstance(sheet, pl.DataFrame) and sheet.height > EXCEL_ROWS:
+            raise _too_long(Path(path), name, f"{sheet.height:,}")
+    with atomic_path(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True})
+        formats = _Formats(book)
+        for name, sheet in sheets.items():
+            ws = book.add_worksheet(name[:31])
+            if isinstance(sheet, dict):
+                _figures_sheet(ws, sheet, formats)
+            else:
+                _table_sheet(ws, sheet, name, formats)
+        book.close()
+    return Path(path)
+
+
+def _too_long(path: Path, name: str, rows: str) -> ParameterError:
+    return ParameterError(
+        f"cannot write `{path}`: `{name}` has {rows} rows, a worksheet holds {EXCEL_ROWS:,}; "
+        "hint: write .parquet or .csv, or narrow it (--top-k, --min-shared)"
+    )
+
+
+class _Formats:
+    """The workbook's cell formats, one per column kind."""
+
+    def __init__(self, book: Any) -> None:
+        self.header = book.add_format({"bold": True, "bottom": 1})
+        self.kind = {
+            "count": book.add_format({"num_format": "#,##0"}),
+            "share": book.add_format({"num_format": "0.00%"}),
+            "percent": book.add_format({"num_format": "0.00%"}),
+            "money": book.add_format({"num_format": "#,##0.00"}),
+            "ratio": book.add_format({"num_format": "0.0000"}),
+            "id": None,
+            None: None,
+        }
+
+    def of(self, kind: s.ColumnKind | None, value: Any) -> Any:
+        if kind == "count" and isinstance(value, float) and not value.is_integer():
+            return self.kind["ratio"]  # a weighted reach: not a whole number
+        return self.kind[kind]
+
+
+def _cell(ws: Any, row: int, col: int, value: Any, kind: s.ColumnKind | None, f: _Formats) -> None:
+    if kind == "id" and value is not None:
+        ws.write_string(row, col, _id_text(value))  # no 1e+18, no dropped digits
+    elif isinstance(value, bool) or value is None:
+        ws.write(row, col, "" if value is None else str(value).lower())
+    elif isinstance(value, int | float):
+        ws.write_number(row, col, value / 100 if kind == "percent" else value, f.of(kind, value))
+    elif isinstance(value, list | dict):
+        ws.write_string(row, col, json.dumps(to_jsonable(value)))
     else:
-        raise ParameterError(f"cannot write `{target}`: this result is a report; hint: use .json")
-    return target
+        ws.write_string(row, col, str(value))
+
+
+def _id_text(value: Any) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def _table_sheet(ws: Any, frame: pl.DataFrame, name: str, f: _Formats) -> None:
+    kinds = [s.column_kind(c, name) for c in frame.columns]
+    for j, col in enumerate(frame.columns):
+        ws.write_string(0, j, col, f.header)
+        ws.set_column(j, j, max(10, min(40, len(col) + 2)))
+    for i, row in enumerate(frame.iter_rows(), start=1):
+        for j, value in enumerate(row):
+            _cell(ws, i, j, value, kinds[j], f)
+    ws.freeze_panes(1, 0)
+    if frame.width:
+        ws.autofilter(0, 0, frame.height, frame.width - 1)
+
+
+def _figures_sheet(ws: Any, figures: dict[str, Any], f: _Formats) -> None:
+    ws.write_string(0, 0, "figure", f.header)
+    ws.write_string(0, 1, "value", f.header)
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 40)
+    for i, (key, value) in enumerate(_flat(figures), start=1):
+        ws.write_string(i, 0, key)
+        _cell(ws, i, 1, value, s.column_kind(key.rsplit(".", 1)[-1]), f)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, Literal
 
 import polars as pl
 
@@ -11,6 +11,7 @@ from graph_engine.errors import ParameterError
 from graph_engine.vocab import IdSpace, Tier
 
 __all__ = [
+    "COLUMN_KINDS",
     "CREATOR",
     "CREATOR_ID",
     "CREATOR_METADATA",
@@ -24,11 +25,14 @@ __all__ = [
     "NAME_COLUMNS",
     "REASON",
     "RESERVED_CREATOR_COLUMNS",
+    "TABLE_KINDS",
     "TIER",
     "TIERS",
+    "ColumnKind",
     "IdSpace",
     "Tier",
     "check_tier_thresholds",
+    "column_kind",
     "name_column",
     "tier_expr",
 ]
@@ -145,3 +149,90 @@ def name_column(creators: pl.DataFrame) -> str | None:
         The first of `NAME_COLUMNS` the table has.
     """
     return next((c for c in NAME_COLUMNS if c in creators.columns), None)
+
+
+# What a result column means decides how every output shows it (terminal tables, CSV,
+# workbooks): counts as integers, shares (fractions 0..1) and percents (0..100) as
+# percent with fixed decimals, money with two decimals. Columns not listed are shown as
+# they are. A table named in TABLE_KINDS holds one kind in every value column (the
+# audience matrices, whose columns are creators). Ids and handles are shown verbatim.
+ColumnKind = Literal["id", "count", "share", "percent", "money", "ratio"]
+COLUMN_KINDS: Final[dict[str, ColumnKind]] = {
+    # identifiers are text everywhere: no thousands separators, no 1e+18 in a workbook
+    **dict.fromkeys(
+        (CREATOR_ID, FOLLOWER_ID, "creator_a", "creator_b", "top_creators", *NAME_COLUMNS), "id"
+    ),
+    **dict.fromkeys(
+        (
+            "shared",
+            "followers",
+            "followers_a",
+            "followers_b",
+            "exclusive",
+            "reach",
+            "marginal_reach",
+            "eligible_reach",
+            "total_followers",
+            "duplicated",
+            "n_creators",
+            "size",
+            "unique_audience",
+            "rank",
+            "creators",
+            "edges",
+            "duplicates",
+            "rejected",
+            "declared_followers",
+            "upper_bound",
+            "n_communities",
+            "count",
+            "min_followers",
+            "max_followers",
+            "median_followers",
+            "rows_read",
+            "rows_kept",
+            "n_eligible",
+        ),
+        "count",
+    ),
+    **dict.fromkeys(
+        (
+            "jaccard",
+            "overlap_coefficient",
+            "share_of_a",
+            "share_of_b",
+            "exclusive_share",
+            "contribution",
+            "reach_share",
+            "gap",
+            "engagement_rate",
+            "internal_density",
+            "target_reach",
+            "min_engagement",
+        ),
+        "share",
+    ),
+    **dict.fromkeys(("cost", "total_cost", "budget", "price"), "money"),
+    **dict.fromkeys(("expected_frequency", "modularity"), "ratio"),
+}
+TABLE_KINDS: Final[dict[str, ColumnKind]] = {"shared": "count", "shared_percent": "percent"}
+
+
+def column_kind(column: str, table: str | None = None) -> ColumnKind | None:
+    """Return what a result column means (see `COLUMN_KINDS`), or None for other columns.
+
+    Parameters
+    ----------
+    column
+        The column's name.
+    table
+        The table's name in its report (``shared_percent``, ...), when it has one.
+
+    Returns
+    -------
+    str or None
+        ``id``, ``count``, ``share``, ``percent``, ``money`` or ``ratio``.
+    """
+    if table in TABLE_KINDS and COLUMN_KINDS.get(column) != "id":
+        return TABLE_KINDS[table]
+    return COLUMN_KINDS.get(column)

@@ -62,7 +62,7 @@ BAD_OPTIONS: list[tuple[list[str], list[str]]] = [
     (["overlap", "--min-shared", "-3"], ["min_shared"]),
     (["overlap", "--top-k", "0"], ["top_k"]),
     (["overlap", "--limit", "-1"], ["limit"]),
-    (["overlap", "--output", "pairs.xlsx"], ["extension"]),
+    (["overlap", "--output", "pairs.xls"], ["extension"]),
     (["similar", "nobody"], ["nobody"]),
     (["similar", "Set 1", "--top-k", "0"], ["top_k"]),
     (["audience", "nobody"], ["nobody"]),
@@ -92,7 +92,10 @@ def test_an_option_of_the_wrong_type_is_a_usage_error(store, args):
 def test_communities_write_nested_columns_to_csv_as_json_text(store, tmp_path):
     out = invoke("communities", store, "--output", tmp_path / "c.csv")
     assert out.code == 0, out.stderr
-    summary = pl.read_csv(tmp_path / "c.summary.csv")
+    summary = pl.read_csv(tmp_path / "c.communities.csv")
+    figures = pl.read_csv(tmp_path / "c.summary.csv")  # every part is written: the figures too
+    assert figures.height == 1 and figures["n_communities"][0] == summary.height
+    assert 0 < figures["modularity"][0] < 1
     assigned = pl.read_csv(tmp_path / "c.csv", schema_overrides={"creator_id": pl.String})
     sizes = assigned.group_by("community").len().sort("community")
     assert summary.select("community", "size").rows() == sizes.rows()

@@ -50,7 +50,10 @@ def test_info_table_and_csv(sample_store):
     table = invoke("info", sample_store)
     assert table.exit_code == 0 and "followers per creator" in table.stdout
     csv = invoke("info", sample_store, "--format", "csv")
-    assert csv.exit_code == 0 and csv.stdout.startswith("key,value")
+    assert csv.exit_code == 0 and csv.stdout.startswith("tier,creators,")  # the first table
+    widths = {len(line.split(",")) for line in csv.stdout.splitlines()}
+    assert len(widths) == 1, "--format csv is one rectangular table"
+    assert "--output FILE.csv writes every part" in csv.stderr
 
 
 def test_errors_are_one_line_exit_1(tmp_path, sample_store):
@@ -180,7 +183,7 @@ def test_overlap_outputs(sample_store, tmp_path):
         invoke("overlap", sample_store, "--top-k", 1, "--by", "shared", "--format", "json").stdout
     )
     assert len(top) == 100
-    assert invoke("overlap", sample_store, "--output", tmp_path / "x.xlsx").exit_code == 1
+    assert invoke("overlap", sample_store, "--output", tmp_path / "x.xls").exit_code == 1
 
 
 def test_overlap_warns_before_a_large_result(sample_store, monkeypatch):
@@ -249,7 +252,8 @@ def test_communities_then_select_with_caps(sample_store, tmp_path):
 
     membership = pl.read_parquet(out)
     assert membership.columns == ["creator_id", "community"] and membership.height == 100
-    assert (tmp_path / "comm.summary.parquet").is_file()
+    assert pl.read_parquet(tmp_path / "comm.communities.parquet").height == info["n_communities"]
+    assert pl.read_parquet(tmp_path / "comm.summary.parquet")["modularity"][0] == info["modularity"]
     sel = invoke(
         "select",
         sample_store,

@@ -40,8 +40,6 @@ __all__ = [
 Result: TypeAlias = "pl.DataFrame | dict[str, Any]"  # a table, or a report of named parts
 
 _MAX_ROWS = 40
-# identifiers print verbatim: no thousands separators in a creator id
-_ID_COLUMNS = frozenset({"creator_id", "follower_id", "creator_a", "creator_b", "top_creators"})
 
 
 # C0 and C1 control characters except tab and newline: they would drive the terminal
@@ -138,19 +136,23 @@ def render(result: Result, fmt: Format, *, title: str | None = None) -> None:
 
 
 def write(result: Result, path: Path) -> None:
-    """Write `result` to `path` (the format chosen by the extension) and say so on stderr.
+    """Write `result`, every part of it, to `path` and say on stderr what was written.
 
     Parameters
     ----------
     result
-        A frame, or a report (written as JSON).
+        A frame, or a report: one JSON document or workbook, or else its first table at
+        `path` and each other part beside it (`graph_engine.outputs.write_result`).
     path
-        The file to write.
+        The file to write; its extension gives the format.
     """
     from graph_engine.outputs import write_result
 
-    write_result(result, path)
-    echo(f"wrote {path}", err=True)
+    first, *others = write_result(result, path)
+    echo(
+        f"wrote {first}" + (f" (and {', '.join(str(p) for p in others)})" if others else ""),
+        err=True,
+    )
 
 
 @contextlib.contextmanager
@@ -206,16 +208,20 @@ def status(text: str) -> Iterator[None]:
 
 
 def _csv(result: Result) -> str:
+    """One rectangular table: a report's first table (or its figures as one row)."""
     import polars as pl
+
+    from graph_engine.outputs import figures_row, report_parts
 
     if isinstance(result, pl.DataFrame):
         return _frame_csv(result)
-    scalars = {k: v for k, v in result.items() if not isinstance(v, pl.DataFrame | dict | list)}
-    frames = [v for v in result.values() if isinstance(v, pl.DataFrame)]
-    if frames and not scalars:
-        return _frame_csv(frames[0])
-    rows = [{"key": k, "value": str(v)} for k, v in _flatten(result).items()]
-    return _frame_csv(pl.DataFrame(rows, schema={"key": pl.String, "value": pl.String}))
+    figures, tables = report_parts(result)
+    if not tables:
+        return _frame_csv(figures_row(figures))
+    name, first = next(iter(tables.items()))
+    if len(tables) > 1 or figures:
+        echo(f"note: printed the {name} table; --output FILE.csv writes every part", err=True)
+    return _frame_csv(first)
 
 
 def _frame_csv(frame: pl.DataFrame) -> str:
@@ -225,22 +231,6 @@ def _frame_csv(frame: pl.DataFrame) -> str:
     buf = io.StringIO()
     flat_columns(frame).write_csv(buf)
     return buf.getvalue()
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    import polars as pl
-
-    out: dict[str, Any] = {}
-    items = value.items() if isinstance(value, dict) else enumerate(value)
-    for k, v in items:
-        key = f"{prefix}{k}"
-        if isinstance(v, pl.DataFrame):
-            v = v.to_dicts()
-        if isinstance(v, dict | list):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
 
 
 def _print_tables(result: Result, title: str | None) -> None:
@@ -296,7 +286,9 @@ def _table(frame: pl.DataFrame, title: str | None) -> Table:
     )
     for col, dtype in frame.schema.items():
         table.add_column(_text(col), justify="right" if dtype.is_numeric() else "left")
-    ids = [c in _ID_COLUMNS for c in frame.columns]
+    from graph_engine.schema import column_kind
+
+    ids = [column_kind(c) == "id" for c in frame.columns]  # verbatim: no 1,234 in an id
     for row in frame.head(_MAX_ROWS).iter_rows():
         table.add_row(
             *(_text(_id_cell(v) if is_id else _cell(v)) for v, is_id in zip(row, ids, strict=True))

@@ -61,11 +61,11 @@ def communities(
             resolution=resolution,
             seed=seed,
         )
+    report = found.to_dict()
     if output is not None:
-        write(found.membership, output)
-        write(found.summary, output.with_name(f"{output.stem}.summary{output.suffix}"))
+        write(report, output)  # membership at OUTPUT, every other part beside it
     render(
-        found.to_dict() if format != "csv" else found.membership,
+        report,
         format,
         title=f"{found.n_communities} communities, modularity {found.modularity:.4f}",
     )

@@ -113,7 +113,7 @@ def audience(
     # read only the listed creators' edges: time follows the list, not the store
     report = audience_report(read_store(store, creators=ids), ids).to_dict()
     if output is not None:
-        write(report["creators"] if output.suffix.lower() != ".json" else report, output)
+        write(report, output)  # every part: one JSON, one workbook, or a file per part
     else:
         render(report, format, title="audience of the list")
 

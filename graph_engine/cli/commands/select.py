@@ -168,14 +168,14 @@ def select(
         )
     result = selection.to_dict()
     if output is not None:
-        write(result if output.suffix.lower() == ".json" else selection.picks, output)
+        write(result, output)  # picks at OUTPUT (or a workbook, or JSON), every part kept
     if format == "table":
         echo(selection.summary())
         for note in selection.notes:
             echo(f"note: {note}")
         render(selection.picks, format, title="picks")
     else:
-        render(result if format == "json" else selection.picks, format)
+        render(result, format)
 
 
 def register(app: typer.Typer) -> None:

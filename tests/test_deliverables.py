@@ -1,0 +1,113 @@
+"""Files an analyst sends: workbooks with real numbers, and reports that keep every part."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from graph_engine import ingest_into_store
+
+from .sweep import invoke
+
+ROOT = Path(__file__).resolve().parents[1]
+SYNTHETIC = ROOT / "sample_graphs" / "synthetic"
+LIST = ["1", "@creator_2", "68", "300"]  # ids and a handle
+IDS = [1, 2, 68, 300]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    store = tmp_path_factory.mktemp("deliver") / "store"
+    ingest_into_store([SYNTHETIC / "edges.parquet"], store, creators=SYNTHETIC / "creators.csv")
+    return store
+
+
+@pytest.fixture(scope="module")
+def audiences() -> dict[int, set[int]]:
+    edges = pl.read_parquet(SYNTHETIC / "edges.parquet").filter(pl.col("creator_id").is_in(IDS))
+    grouped = edges.group_by("creator_id").agg("follower_id").rows()
+    return {int(c): set(fs) for c, fs in grouped}
+
+
+def _sheet(book: openpyxl.Workbook, name: str) -> list[dict[str, object]]:
+    rows = list(book[name].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def test_an_audience_workbook_has_every_part_as_real_numbers(store, audiences, tmp_path):
+    out = invoke("audience", store, *LIST, "--output", tmp_path / "list.xlsx")
+    assert out.code == 0, out.stderr
+    book = openpyxl.load_workbook(tmp_path / "list.xlsx")
+    assert book.sheetnames == ["summary", "creators", "shared", "shared_percent"]
+    figures = {r["figure"]: r["value"] for r in _sheet(book, "summary")}
+    assert figures["reach"] == len(set().union(*audiences.values()))
+    assert figures["total_followers"] == sum(len(a) for a in audiences.values())
+    creators = _sheet(book, "creators")
+    assert [r["creator_id"] for r in creators] == [str(i) for i in IDS]  # ids stay text
+    assert [r["handle"] for r in creators] == [f"creator_{i}" for i in IDS]
+    assert [r["followers"] for r in creators] == [len(audiences[i]) for i in IDS]
+    ws = book["creators"]
+    share = next(c.column_letter for c in ws[1] if c.value == "exclusive_share")
+    assert ws[f"{share}2"].number_format == "0.00%" and isinstance(ws[f"{share}2"].value, float)
+    shared = _sheet(book, "shared")
+    percent = _sheet(book, "shared_percent")
+    for (i, a), (_j, b) in itertools.product(enumerate(IDS), repeat=2):
+        header = f"creator_{b}"
+        assert shared[i][header] == len(audiences[a] & audiences[b])
+        expected = len(audiences[a] & audiences[b]) / len(audiences[a])
+        assert percent[i][header] == pytest.approx(expected, abs=5e-5)  # 0.1234 shown as 12.34%
+    cell = book["shared_percent"]["C2"]
+    assert cell.number_format == "0.00%" and cell.value == 1  # a creator shares all with itself
+
+
+def test_an_audience_report_in_a_table_format_is_a_file_per_part(store, audiences, tmp_path):
+    out = invoke("audience", store, *LIST, "--output", tmp_path / "list.csv")
+    assert out.code == 0, out.stderr
+    assert "list.summary.csv" in out.stderr and "list.shared_percent.csv" in out.stderr
+    creators = pl.read_csv(tmp_path / "list.csv")
+    assert creators["followers"].to_list() == [len(audiences[i]) for i in IDS]
+    summary = pl.read_csv(tmp_path / "list.summary.csv")
+    assert summary.height == 1 and summary["reach"][0] == len(set().union(*audiences.values()))
+    assert pl.read_csv(tmp_path / "list.shared.csv").height == len(IDS)
+    assert pl.read_csv(tmp_path / "list.shared_percent.csv").height == len(IDS)
+    stdout = invoke("audience", store, *LIST, "--format", "csv")
+    assert stdout.stdout.startswith("creator_id,handle,tier,followers")  # one table
+
+
+def test_a_selection_workbook_has_picks_curve_and_constraints(store, tmp_path):
+    out = invoke("select", store, "--count", "3", "--output", tmp_path / "sel.xlsx")
+    assert out.code == 0, out.stderr
+    book = openpyxl.load_workbook(tmp_path / "sel.xlsx")
+    assert book.sheetnames[:2] == ["summary", "picks"]
+    figures = {r["figure"]: r["value"] for r in _sheet(book, "summary")}
+    assert figures["constraints.count"] == 3
+    picks = _sheet(book, "picks")
+    assert len(picks) == 3
+    assert picks[-1]["reach"] == figures["reach"]  # the curve ends at the reach
+    assert [p["rank"] for p in picks] == [1, 2, 3]
+    assert all(isinstance(p["marginal_reach"], int | float) for p in picks)
+    csv = invoke("select", store, "--count", "3", "--output", tmp_path / "sel.csv")
+    assert csv.code == 0, csv.stderr
+    assert pl.read_csv(tmp_path / "sel.csv").height == 3
+    assert pl.read_csv(tmp_path / "sel.summary.csv")["constraints.count"][0] == 3
+
+
+def test_an_overlap_workbook_holds_every_pair_or_refuses(store, tmp_path, monkeypatch):
+    out = invoke("overlap", store, "--min-shared", "50", "--output", tmp_path / "pairs.xlsx")
+    assert out.code == 0, out.stderr
+    rows = _sheet(openpyxl.load_workbook(tmp_path / "pairs.xlsx"), "pairs")
+    parquet = tmp_path / "pairs.parquet"
+    assert invoke("overlap", store, "--min-shared", "50", "--output", parquet).code == 0
+    expected = pl.read_parquet(parquet)
+    assert len(rows) == expected.height > 0
+    assert [r["shared"] for r in rows] == expected["shared"].to_list()
+    from graph_engine import outputs
+
+    monkeypatch.setattr(outputs, "EXCEL_ROWS", 10)
+    refused = invoke("overlap", store, "--output", tmp_path / "big.xlsx")
+    assert refused.code == 1 and "a worksheet holds 10" in refused.stderr
+    assert not (tmp_path / "big.xlsx").exists()
