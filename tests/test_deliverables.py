@@ -111,3 +111,33 @@ def test_an_overlap_workbook_holds_every_pair_or_refuses(store, tmp_path, monkey
     refused = invoke("overlap", store, "--output", tmp_path / "big.xlsx")
     assert refused.code == 1 and "a worksheet holds 10" in refused.stderr
     assert not (tmp_path / "big.xlsx").exists()
+
+
+@pytest.mark.parametrize("suffix", [".gexf", ".graphml"])
+def test_the_overlap_network_opens_in_networkx_with_every_pair(store, tmp_path, suffix):
+    import networkx as nx
+
+    from graph_engine import compute_overlap, read_store
+
+    path = tmp_path / f"net{suffix}"
+    out = invoke("overlap", store, "--min-shared", "20", "--output", path)
+    assert out.code == 0, out.stderr
+    net = nx.read_gexf(path) if suffix == ".gexf" else nx.read_graphml(path)
+    graph = read_store(store)
+    pairs = compute_overlap(graph, min_shared=20)
+    assert net.number_of_nodes() == graph.n_creators  # every creator, isolated or not
+    assert net.number_of_edges() == pairs.height > 0
+    for a, b, shared, jaccard in pairs.select("creator_a", "creator_b", "shared", "jaccard").rows():
+        edge = net.edges[str(a), str(b)]
+        assert int(edge["shared"]) == shared
+        assert float(edge["jaccard"]) == pytest.approx(jaccard)
+        followers_a = graph.degrees[graph.creator_index([a])[0]]
+        assert float(edge["share_of_a"]) == pytest.approx(shared / followers_a)
+    node = net.nodes["68"]
+    assert node["handle"] == "creator_68" and int(node["followers"]) == len(graph.audience(68))
+    assert node["tier"] in ("nano", "micro", "macro", "mega")
+    # the communities are a real partition of this network: modularity well above zero
+    groups: dict[int, set[str]] = {}
+    for n, attrs in net.nodes(data=True):
+        groups.setdefault(int(attrs["community"]), set()).add(n)
+    assert nx.community.modularity(net, groups.values(), weight="jaccard") > 0.3

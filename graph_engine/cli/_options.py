@@ -42,7 +42,10 @@ FormatOpt = Annotated[
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output", "-o", help="Write results to this file (.parquet, .csv, .json or .jsonl)."
+        "--output",
+        "-o",
+        help="Write results to this file: .parquet, .csv, .jsonl, .json or .xlsx (every part "
+        "of a report); overlap also .gexf or .graphml (the network, for Gephi).",
     ),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]

@@ -74,6 +74,16 @@ def overlap(
             by=by,
             progress=progress,
         )
+        if output is not None and output.suffix.lower() in (".gexf", ".graphml"):
+            from graph_engine.network import write_network
+
+            pairs = pl.concat([ov.empty_pairs(graph), *blocks])
+            write_network(graph, pairs, output)
+            echo(
+                f"wrote {graph.n_creators:,} creators and {pairs.height:,} pairs to {output}",
+                err=True,
+            )
+            return
         if output is not None:
             n = write_frames(blocks, output, empty=ov.empty_pairs(graph))
             echo(f"wrote {n:,} pairs to {output}", err=True)
