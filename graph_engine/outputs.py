@@ -13,7 +13,7 @@ import contextlib
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "SUMMARY",
     "TABLE_SUFFIXES",
     "atomic_path",
+    "display",
     "dumps_json",
     "figures_row",
     "flat_columns",
@@ -56,12 +57,13 @@ def to_jsonable(value: Any) -> Any:
     -------
     Any
         Frames become lists of row objects, paths strings, and NaN or infinity ``None``
-        (JSON has no such numbers: `json.dumps` would write invalid JSON).
+        (JSON has no such numbers: `json.dumps` would write invalid JSON); a whole
+        number under a count's name (`schema.column_kind`) becomes an integer.
     """
     if isinstance(value, pl.DataFrame):
         return [to_jsonable(row) for row in value.to_dicts()]
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {str(k): _counted(to_jsonable(v), str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
@@ -69,6 +71,78 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def _counted(value: Any, key: str) -> Any:
+    """Make a whole count an integer in JSON too (`3383`, not `3383.0`)."""
+    if isinstance(value, float) and value.is_integer() and s.column_kind(key) == "count":
+        return int(value)
+    return value
+
+
+def display(value: Any, kind: s.ColumnKind | None = None) -> str:
+    """Show one value as text, by what its column means (`schema.column_kind`).
+
+    Counts as whole numbers with thousands separators, shares (0..1) and percents
+    (0..100) as percent with one decimal, money with two decimals, ratios with three,
+    ids verbatim (no separators); other numbers by size.
+
+    Parameters
+    ----------
+    value
+        A cell or a figure.
+    kind
+        What it means, or None.
+
+    Returns
+    -------
+    str
+        The text (empty for a missing value or NaN).
+
+    Examples
+    --------
+    >>> display(0.1234, "share"), display(5.678, "money"), display(152572.0, "count")
+    ('12.3%', '5.68', '152,572')
+    >>> display(1234, "id"), display(0.5), display(37.14)
+    ('1234', '0.5000', '37.1')
+    """
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if kind == "id":
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return _number(value, kind)
+    if isinstance(value, dict | list):
+        return _collection(value, kind)
+    return str(value)
+
+
+_NUMBER_FORMATS: dict[str, Callable[[float], str]] = {
+    "share": lambda v: f"{100 * v:.1f}%",
+    "percent": lambda v: f"{v:.1f}%",
+    "money": lambda v: f"{v:,.2f}",
+    "ratio": lambda v: f"{v:.3f}",
+}
+
+
+def _number(value: float, kind: s.ColumnKind | None) -> str:
+    if kind in _NUMBER_FORMATS:
+        return _NUMBER_FORMATS[kind](value)
+    if isinstance(value, int) or (value.is_integer() and (kind == "count" or abs(value) >= 1)):
+        return f"{int(value):,}"
+    if kind == "count":  # a weighted count
+        return f"{value:,.1f}"
+    return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+def _collection(value: dict[str, Any] | list[Any], kind: s.ColumnKind | None) -> str:
+    if not value:
+        return "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {display(v, s.column_kind(k))}" for k, v in value.items())
+    return ", ".join(display(v, kind) for v in value)
 
 
 def dumps_json(value: Any) -> str:

@@ -141,3 +141,31 @@ def test_the_overlap_network_opens_in_networkx_with_every_pair(store, tmp_path, 
     for n, attrs in net.nodes(data=True):
         groups.setdefault(int(attrs["community"]), set()).add(n)
     assert nx.community.modularity(net, groups.values(), weight="jaccard") > 0.3
+
+
+def test_counts_are_integers_in_json(store):
+    import json
+
+    out = invoke("select", store, "--count", "3", "--format", "json")
+    result = json.loads(out.stdout)
+    assert isinstance(result["reach"], int) and isinstance(result["upper_bound"], int)
+    assert all(isinstance(p["marginal_reach"], int) for p in result["picks"])
+    assert all(isinstance(p["reach"], int) for p in result["picks"])
+
+
+def test_tables_fit_80_columns_and_show_shares_as_percent(store):
+    from .sweep import run_cli
+
+    out = run_cli("overlap", store, "--limit", "3", COLUMNS="80")
+    assert out.code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert "…" not in out.stdout  # no header or cell is cut
+    assert "columns not shown (" in out.stdout and "share_of_b" in out.stdout
+    wide = run_cli("audience", store, "1", "2", COLUMNS="200")
+    assert wide.code == 0, wide.stderr
+    row = next(line for line in wide.stdout.splitlines() if "creator_1 " in line)
+    assert row.count("%") == 2  # exclusive share and contribution
+    picks = run_cli("select", store, "--count", "2", COLUMNS="200").stdout
+    cost = next(line for line in picks.splitlines() if line.startswith("│")).split("│")[6]
+    assert len(cost.strip().split(".")[-1]) == 2  # money with two decimals

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import math
 import os
 import re
 import sys
@@ -238,28 +237,37 @@ def _print_tables(result: Result, title: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    from graph_engine.outputs import display, report_parts
+    from graph_engine.schema import column_kind
+
+    # a terminal's width, or COLUMNS; 160 when printing into a file or a pipe
+    wide = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
+    console = Console(soft_wrap=False, width=None if wide else 160)
     if isinstance(result, pl.DataFrame):
-        console.print(_table(result, title))
+        console.print(_table(result, title, console.width))
         return
     if title:
         console.print(_text(title, style="bold"))
-    scalars = {k: v for k, v in result.items() if not _is_section(v)}
+    figures, tables = report_parts(result)
+    nested = {k: v for k, v in figures.items() if isinstance(v, dict) and v}
+    scalars = {k: v for k, v in figures.items() if k not in nested}
     if scalars:
         grid = Table(show_header=False, box=None, pad_edge=False)
         for k, v in scalars.items():
-            grid.add_row(_text(k, style="bold"), _text(_cell(v)))
+            grid.add_row(_text(k, style="bold"), _text(display(v, column_kind(k))))
         console.print(grid)
-    for key, value in result.items():
-        if not _is_section(value):
-            continue
-        if isinstance(value, dict):
-            value = pl.DataFrame({"key": list(value), "value": [_cell(v) for v in value.values()]})
-        if isinstance(value, list):
-            value = pl.DataFrame(value) if value and isinstance(value[0], dict) else None
-        if isinstance(value, pl.DataFrame):
-            console.print()
-            console.print(_table(value, key.replace("_", " ")))
+    # a dict of figures (parameters, constraints) is a two-column table before the others
+    shown = {k: pl.DataFrame({"key": list(v), "value": _shown(v)}) for k, v in nested.items()}
+    for key, frame in {**shown, **tables}.items():
+        console.print()
+        console.print(_table(frame, key, console.width, heading=key.replace("_", " ")))
+
+
+def _shown(figures: dict[str, Any]) -> list[str]:
+    from graph_engine.outputs import display
+    from graph_engine.schema import column_kind
+
+    return [display(v, column_kind(k)) for k, v in figures.items()]
 
 
 def _text(value: str, *, style: str = "") -> Text:
@@ -269,64 +277,50 @@ def _text(value: str, *, style: str = "") -> Text:
     return Text(safe(value), style=style)
 
 
-def _is_section(value: Any) -> bool:
-    """Non-empty frames, dicts and lists of objects print as tables of their own."""
-    import polars as pl
+def _table(
+    frame: pl.DataFrame, name: str | None, width: int, *, heading: str | None = None
+) -> Table:
+    """Draw the first rows as a rich table, cells shown by column meaning, fitted to `width`.
 
-    if isinstance(value, pl.DataFrame | dict):
-        return len(value) > 0
-    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
-
-
-def _table(frame: pl.DataFrame, title: str | None) -> Table:
+    Columns that do not fit are left out (ids and handles first are always kept) and
+    named in the caption; nothing is cut inside a header or a cell.
+    """
     from rich.table import Table
 
-    table = Table(
-        title=None if title is None else _text(title), title_justify="left", header_style="bold"
-    )
-    for col, dtype in frame.schema.items():
-        table.add_column(_text(col), justify="right" if dtype.is_numeric() else "left")
+    from graph_engine.outputs import display
     from graph_engine.schema import column_kind
 
-    ids = [column_kind(c) == "id" for c in frame.columns]  # verbatim: no 1,234 in an id
-    for row in frame.head(_MAX_ROWS).iter_rows():
-        table.add_row(
-            *(_text(_id_cell(v) if is_id else _cell(v)) for v, is_id in zip(row, ids, strict=True))
+    kinds = [column_kind(c, name) for c in frame.columns]
+    head = frame.head(_MAX_ROWS)
+    cells = [
+        [display(v, k) for v in head[c].to_list()]
+        for c, k in zip(frame.columns, kinds, strict=True)
+    ]
+    need = [max([len(c), *map(len, col)]) + 3 for c, col in zip(frame.columns, cells, strict=True)]
+    keep: list[int] = []
+    used = 1
+    for j, w in enumerate(need):
+        if used + w <= width or kinds[j] == "id" or not keep:
+            keep.append(j)
+            used += w
+    table = Table(
+        title=None if (heading or name) is None else _text(heading or name or ""),
+        title_justify="left",
+        header_style="bold",
+    )
+    for j in keep:
+        numeric = frame.dtypes[j].is_numeric() and kinds[j] != "id"
+        table.add_column(
+            _text(frame.columns[j]), justify="right" if numeric else "left", no_wrap=True
         )
+    for i in range(head.height):
+        table.add_row(*(_text(cells[j][i]) for j in keep))
+    notes = []
     if frame.height > _MAX_ROWS:
-        table.caption = f"{frame.height - _MAX_ROWS} more rows (use --output or --format csv)"
+        notes.append(f"{frame.height - _MAX_ROWS} more rows")
+    if len(keep) < frame.width:
+        hidden = [c for j, c in enumerate(frame.columns) if j not in keep]
+        notes.append(f"{len(hidden)} columns not shown ({', '.join(hidden)})")
+    if notes:
+        table.caption = "; ".join(notes) + " (use --output or --format csv)"
     return table
-
-
-def _id_cell(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return "" if value is None else str(value)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if value in ({}, []):
-        return "none"
-    if isinstance(value, float):
-        return _float_cell(value)
-    if isinstance(value, dict | list):
-        return _collection_cell(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
-
-
-def _float_cell(value: float) -> str:
-    if not math.isfinite(value):
-        return ""
-    if value.is_integer() and abs(value) >= 1:
-        return f"{int(value):,}"
-    return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.1f}"
-
-
-def _collection_cell(value: dict[str, Any] | list[Any]) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items()) or "-"
-    return ", ".join(_cell(v) for v in value)
