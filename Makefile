@@ -17,7 +17,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench,spark]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench,spark,plots]"
 	touch $@
 
 run: $(VENV)/.installed

@@ -25,6 +25,7 @@ from graph_engine.graph import AudienceGraph, CreatorId, creator_columns, read_s
 from graph_engine.vocab import Metric
 
 __all__ = [
+    "FREQUENCY_TOP",
     "LARGE_RESULT",
     "MAX_MATRIX",
     "METRICS",
@@ -34,6 +35,7 @@ __all__ = [
     "audience_report",
     "compute_overlap",
     "empty_pairs",
+    "intersection_sizes",
     "overlap_blocks",
     "pair_bound",
     "pair_metrics",
@@ -420,6 +422,7 @@ class AudienceReport:
     summary: dict[str, Any]
     shared: pl.DataFrame | None
     shared_percent: pl.DataFrame | None
+    frequency: pl.DataFrame
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as one dict: the summary, ``creators`` and the matrices.
@@ -427,14 +430,15 @@ class AudienceReport:
         Returns
         -------
         dict
-            The summary figures, ``creators`` and, for short lists, ``shared`` and
-            ``shared_percent``.
+            The summary figures, ``creators``, for short lists ``shared`` and
+            ``shared_percent``, and ``frequency``.
         """
         out: dict[str, Any] = dict(self.summary)
         out["creators"] = self.creators
         if self.shared is not None:
             out["shared"] = self.shared
             out["shared_percent"] = self.shared_percent
+        out["frequency"] = self.frequency
         return out
 
 
@@ -446,7 +450,8 @@ def audience_report(graph: AudienceGraph, creators: Sequence[CreatorId]) -> Audi
     list's reach lost without this creator). For the list: total followers (sum), reach
     (size of the union), duplicated (sum - reach) and expected frequency (sum / reach).
     For up to 30 creators, the pairwise shared matrix in counts and in percent of the row
-    creator's followers.
+    creator's followers. The frequency table counts followers reached exactly 1, 2, 3 and
+    4 or more times (``share`` of the reach).
 
     Examples
     --------
@@ -460,6 +465,8 @@ def audience_report(graph: AudienceGraph, creators: Sequence[CreatorId]) -> Audi
     (3, 5, 2)
     >>> r.creators["exclusive"].to_list()
     [1, 0, 0]
+    >>> r.frequency["followers"].to_list()  # 1 follower reached once, 2 twice
+    [1, 2, 0, 0]
     """
     if not creators:
         raise ParameterError("`creators` is empty; hint: name at least one creator")
@@ -505,7 +512,47 @@ def audience_report(graph: AudienceGraph, creators: Sequence[CreatorId]) -> Audi
         shared_percent = rows_of.hstack(
             [pl.Series(n, np.round(pct[:, j], 2)) for j, n in enumerate(names)]
         )
-    return AudienceReport(frame, summary, shared, shared_percent)
+    return AudienceReport(frame, summary, shared, shared_percent, _frequency(counts, reach))
+
+
+def intersection_sizes(graph: AudienceGraph, idx: np.ndarray) -> dict[int, int]:
+    """Exact followers of each intersection of some creators: bitmask -> count.
+
+    Bit ``i`` of a key is set when the follower follows creator ``idx[i]`` (at most 62
+    creators); every key present follows at least one of them.
+
+    Parameters
+    ----------
+    graph
+        The graph.
+    idx
+        Dense ids of the creators.
+
+    Returns
+    -------
+    dict
+        Intersection bitmask to its number of followers (non-empty ones only).
+    """
+    mask = np.zeros(graph.n_followers, dtype=np.int64)
+    for bit, c in enumerate(idx.tolist()):
+        mask[graph.indices[graph.indptr[c] : graph.indptr[c + 1]]] |= 1 << bit
+    keys, counts = np.unique(mask[mask > 0], return_counts=True)
+    return dict(zip(keys.tolist(), counts.tolist(), strict=True))
+
+
+FREQUENCY_TOP = 4  # the frequency table's last row counts followers reached this often or more
+
+
+def _frequency(counts: np.ndarray, reach: int) -> pl.DataFrame:
+    """Followers reached exactly 1, 2, 3 and 4 or more times by the list."""
+    times = np.bincount(np.minimum(counts, FREQUENCY_TOP), minlength=FREQUENCY_TOP + 1)[1:]
+    return pl.DataFrame(
+        {
+            "times": [*map(str, range(1, FREQUENCY_TOP)), f"{FREQUENCY_TOP}+"],
+            "followers": times.astype(np.int64),
+            "share": times / reach if reach else np.zeros(FREQUENCY_TOP),
+        }
+    )
 
 
 def _labels(creators: pl.DataFrame, taken: set[str]) -> list[str]:

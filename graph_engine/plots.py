@@ -15,15 +15,26 @@ import numpy as np
 import polars as pl
 
 from graph_engine import schema as s
+from graph_engine.errors import GraphEngineError
 from graph_engine.graph import creator_columns
 from graph_engine.outputs import atomic_path
 
 if TYPE_CHECKING:
     from graph_engine.communities import Communities
     from graph_engine.graph import AudienceGraph
+    from graph_engine.overlap import AudienceReport
     from graph_engine.selection import Selection
 
-__all__ = ["plot_community_sizes", "plot_overlap_matrix", "plot_reach_curve"]
+__all__ = [
+    "MAX_UPSET",
+    "UPSET_BARS",
+    "plot_community_sizes",
+    "plot_overlap_matrix",
+    "plot_reach_curve",
+    "plot_shortlist",
+]
+
+MAX_UPSET = 15  # creators an UpSet plot of a shortlist can show (2^15 intersections)
 
 
 def _figure(width: float, height: float) -> Any:
@@ -139,3 +150,148 @@ def plot_community_sizes(found: Communities, path: str | os.PathLike[str]) -> Pa
         f"{found.n_communities} communities ({found.method}), modularity {found.modularity:.3f}"
     )
     return _save(fig, Path(path))
+
+
+def plot_shortlist(
+    graph: AudienceGraph, report: AudienceReport, directory: str | os.PathLike[str]
+) -> list[Path]:
+    """Draw what a shortlist needs: the 1-vs-1 heat map, a Venn or UpSet, the frequency.
+
+    Writes ``heatmap.png`` (share of the row creator's audience that also follows the
+    column creator, values in the cells; up to `overlap.MAX_MATRIX` creators),
+    ``venn.png`` for 2-3 creators or ``upset.png`` for 4-`MAX_UPSET` (exact sizes of
+    the intersections, the `UPSET_BARS` largest drawn), and ``frequency.png`` (followers
+    reached 1, 2, 3, 4+ times). The Venn diagram needs the ``plots`` extra
+    (``pip install graph-engine[plots]``, matplotlib-venn).
+
+    Parameters
+    ----------
+    graph
+        A graph holding the listed creators (such as ``read_store(STORE, creators=...)``).
+    report
+        Their `audience_report`.
+    directory
+        The folder to write into (created when missing).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    idx = graph.creator_index(report.creators[s.CREATOR_ID].to_list())
+    named = list(creator_columns(graph.creators, idx).values())
+    labels = [str(h or c) for c, h in zip(named[0].to_list(), named[-1].to_list(), strict=True)]
+    written = []
+    if report.shared_percent is not None:
+        written.append(_heatmap(report.shared_percent, labels, out / "heatmap.png"))
+    if 2 <= len(idx) <= 3:
+        written.append(_venn(graph, idx, labels, out / "venn.png"))
+    elif 4 <= len(idx) <= MAX_UPSET:
+        written.append(_upset(graph, idx, labels, out / "upset.png"))
+    written.append(_frequency_bars(report, out / "frequency.png"))
+    return written
+
+
+def _heatmap(percent: pl.DataFrame, labels: list[str], path: Path) -> Path:
+    values = percent.select(percent.columns[-len(labels) :]).to_numpy().astype(np.float64)
+    n = len(labels)
+    fig = _figure(max(5.0, 0.6 * n + 2.5), max(4.0, 0.6 * n + 1.5))
+    ax = fig.add_subplot()
+    shown = values.copy()
+    np.fill_diagonal(shown, np.nan)  # 100% with itself: not part of the scale
+    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=100)
+    for i, j in np.ndindex(n, n):
+        text = "" if i == j else f"{values[i, j]:.1f}%"
+        dark = i != j and values[i, j] > 60
+        ax.text(
+            j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black"
+        )
+    ax.set_xticks(range(n), labels, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(n), labels, fontsize=8)
+    ax.set_title("Share of the row creator's audience that also follows the column creator")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="% of the row creator's followers")
+    return _save(fig, path)
+
+
+def _venn(graph: AudienceGraph, idx: np.ndarray, labels: list[str], path: Path) -> Path:
+    try:
+        from matplotlib_venn import venn2, venn3
+    except ImportError:
+        raise GraphEngineError(
+            "a Venn diagram needs matplotlib-venn; hint: pip install 'graph-engine[plots]'"
+        ) from None
+
+    from graph_engine.overlap import intersection_sizes
+
+    sizes = intersection_sizes(graph, idx)
+    fig = _figure(6, 5)
+    ax = fig.add_subplot()
+    if len(idx) == 2:  # matplotlib-venn's order: (10, 01, 11)
+        venn2([sizes.get(k, 0) for k in (1, 2, 3)], set_labels=labels, ax=ax)
+    else:  # (100, 010, 110, 001, 101, 011, 111)
+        venn3([sizes.get(k, 0) for k in (1, 2, 3, 4, 5, 6, 7)], set_labels=labels, ax=ax)
+    ax.set_title(f"Followers of {len(idx)} creators: {sum(sizes.values()):,} reached")
+    return _save(fig, path)
+
+
+UPSET_BARS = 30  # intersections an UpSet plot draws (the largest; the rest are counted)
+
+
+def _upset(graph: AudienceGraph, idx: np.ndarray, labels: list[str], path: Path) -> Path:
+    """Draw an UpSet plot with matplotlib: intersection bars over a membership matrix.
+
+    (upsetplot 0.9 fails to draw with matplotlib 3.11 and pandas 2.3.)
+    """
+    from graph_engine.overlap import intersection_sizes
+
+    sizes = intersection_sizes(graph, idx)
+    keys = sorted(sizes, key=lambda k: (-sizes[k], k))
+    shown, rest = keys[:UPSET_BARS], keys[UPSET_BARS:]
+    n, m = len(labels), len(shown)
+    fig = _figure(max(8.0, 0.32 * m + 4), 3.5 + 0.3 * n)
+    grid = fig.add_gridspec(2, 2, width_ratios=[1, 4], height_ratios=[3, max(1, 0.3 * n)])
+    bars = fig.add_subplot(grid[0, 1])
+    dots = fig.add_subplot(grid[1, 1], sharex=bars)
+    totals = fig.add_subplot(grid[1, 0], sharey=dots)
+    heights = [sizes[k] for k in shown]
+    drawn = bars.bar(range(m), heights, color="black")
+    bars.bar_label(drawn, [f"{h:,}" for h in heights], fontsize=6, rotation=90, padding=2)
+    bars.set_ylabel("followers")
+    bars.margins(y=0.15)
+    bars.tick_params(labelbottom=False)
+    note = f"; {len(rest):,} smaller ones ({sum(sizes[k] for k in rest):,} followers) not drawn"
+    bars.set_title(
+        f"Followers of {n} creators by the exact set they follow{note if rest else ''}",
+        fontsize=9,
+    )
+    for x, key in enumerate(shown):
+        inside = [b for b in range(n) if key >> b & 1]
+        dots.scatter([x] * n, range(n), color="lightgrey", s=30)
+        dots.scatter([x] * len(inside), inside, color="black", s=30)
+        if len(inside) > 1:
+            dots.plot([x, x], [min(inside), max(inside)], color="black", lw=1.5)
+    dots.set_yticks(range(n), labels, fontsize=8)
+    dots.set_xticks([])
+    dots.invert_yaxis()
+    degrees = graph.degrees[idx]
+    totals.barh(range(n), degrees, color="tab:blue")
+    totals.invert_xaxis()
+    totals.set_xlabel("followers")
+    totals.tick_params(labelleft=False)
+    return _save(fig, path)
+
+
+def _frequency_bars(report: AudienceReport, path: Path) -> Path:
+    freq = report.frequency
+    fig = _figure(6, 4)
+    ax = fig.add_subplot()
+    bars = ax.bar(freq["times"].to_list(), freq["followers"].to_list(), color="tab:blue")
+    shares = [f"{100 * v:.1f}%" for v in freq["share"].to_list()]
+    ax.bar_label(bars, [f"{n:,}\n{p}" for n, p in zip(freq["followers"], shares, strict=True)])
+    ax.set_xlabel("times reached (creators of the list a follower follows)")
+    ax.set_ylabel("followers")
+    ax.set_title(f"Exposure frequency: {report.summary['reach']:,} followers reached")
+    ax.margins(y=0.2)
+    return _save(fig, path)

@@ -42,7 +42,7 @@ def test_an_audience_workbook_has_every_part_as_real_numbers(store, audiences, t
     out = invoke("audience", store, *LIST, "--output", tmp_path / "list.xlsx")
     assert out.code == 0, out.stderr
     book = openpyxl.load_workbook(tmp_path / "list.xlsx")
-    assert book.sheetnames == ["summary", "creators", "shared", "shared_percent"]
+    assert book.sheetnames == ["summary", "creators", "shared", "shared_percent", "frequency"]
     figures = {r["figure"]: r["value"] for r in _sheet(book, "summary")}
     assert figures["reach"] == len(set().union(*audiences.values()))
     assert figures["total_followers"] == sum(len(a) for a in audiences.values())
@@ -169,3 +169,41 @@ def test_tables_fit_80_columns_and_show_shares_as_percent(store):
     picks = run_cli("select", store, "--count", "2", COLUMNS="200").stdout
     cost = next(line for line in picks.splitlines() if line.startswith("│")).split("│")[6]
     assert len(cost.strip().split(".")[-1]) == 2  # money with two decimals
+
+
+@pytest.mark.parametrize(("listed", "diagram"), [(2, "venn"), (3, "venn"), (6, "upset")])
+def test_audience_plots_a_shortlist(store, tmp_path, listed, diagram):
+    from matplotlib.image import imread
+
+    ids = [str(i) for i in (1, 2, 68, 300, 29, 150)[:listed]]
+    out = invoke("audience", store, *ids, "--plot", tmp_path / "plots")
+    assert out.code == 0, out.stderr
+    names = sorted(p.name for p in (tmp_path / "plots").iterdir())
+    assert names == sorted(["heatmap.png", f"{diagram}.png", "frequency.png"])
+    for name in names:
+        pixels = imread(tmp_path / "plots" / name)
+        assert pixels.shape[0] > 200 and pixels.std() > 0.05, f"{name} is blank"
+
+
+def test_intersection_sizes_are_the_exact_venn_regions(store):
+    from graph_engine import read_store
+    from graph_engine.overlap import audience_report, intersection_sizes
+
+    ids = [1, 2, 68, 300, 29]
+    graph = read_store(store, creators=ids)
+    idx = graph.creator_index(ids)
+    sets = [set(graph.audience(i).to_list()) for i in ids]
+    everyone = set().union(*sets)
+    expected: dict[int, int] = {}
+    for follower in everyone:
+        key = sum(1 << b for b, s in enumerate(sets) if follower in s)
+        expected[key] = expected.get(key, 0) + 1
+    assert intersection_sizes(graph, idx) == expected
+    times = [sum(f in s for s in sets) for f in everyone]
+    freq = audience_report(graph, ids).frequency
+    assert freq["followers"].to_list() == [
+        times.count(1),
+        times.count(2),
+        times.count(3),
+        sum(t >= 4 for t in times),
+    ]

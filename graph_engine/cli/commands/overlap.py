@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import chain
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,7 +22,7 @@ from graph_engine.cli._options import (
     load_graph,
     read_id_file,
 )
-from graph_engine.cli._render import echo, progress_bar, render, write
+from graph_engine.cli._render import echo, progress_bar, render, status, write
 from graph_engine.errors import ParameterError
 
 __all__ = ["audience", "overlap", "register", "similar"]
@@ -110,6 +111,13 @@ def audience(
         list[str] | None, typer.Argument(help="Creator ids of the list.", show_default=False)
     ] = None,
     creators_file: CreatorsFileOpt = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Draw heatmap.png, venn.png (2-3 creators) or upset.png (4-15) and "
+            "frequency.png into this folder.",
+        ),
+    ] = None,
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
@@ -121,7 +129,15 @@ def audience(
     if not ids:
         raise ParameterError("no creators given; hint: `graph-engine audience STORE ID ID ...`")
     # read only the listed creators' edges: time follows the list, not the store
-    report = audience_report(read_store(store, creators=ids), ids).to_dict()
+    graph = read_store(store, creators=ids)
+    found = audience_report(graph, ids)
+    if plot is not None:
+        from graph_engine.plots import plot_shortlist
+
+        with status("drawing ..."):
+            drawn = plot_shortlist(graph, found, plot)
+        echo(f"wrote {', '.join(str(p) for p in drawn)}", err=True)
+    report = found.to_dict()
     if output is not None:
         write(report, output)  # every part: one JSON, one workbook, or a file per part
     else:
