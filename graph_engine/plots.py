@@ -8,6 +8,7 @@ imported when a plot is drawn, not with this module.
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_UPSET",
+    "MAX_VALUES",
     "UPSET_BARS",
     "plot_community_sizes",
     "plot_overlap_matrix",
@@ -34,6 +36,7 @@ __all__ = [
     "plot_shortlist",
 ]
 
+MAX_VALUES = 30  # creators of a heat map up to which each cell shows its value
 MAX_UPSET = 15  # creators an UpSet plot of a shortlist can show (2^15 intersections)
 
 
@@ -59,7 +62,10 @@ def plot_overlap_matrix(
 ) -> Path:
     """Heat map of pairwise Jaccard overlap, creators ordered by community then size.
 
-    Highlighted creators (e.g. the selection) are marked with a `*`.
+    Community blocks are outlined and labelled; cells show the Jaccard in % for up to
+    `MAX_VALUES` creators; the colour scale stops at the 98th percentile of the pairs, so
+    one near-duplicate pair does not wash out the rest. Highlighted creators (e.g. the
+    selection) are marked with a `*`.
     """
     idx = graph.creator_index(creators)
     community = np.zeros(idx.size, dtype=np.int64)
@@ -84,15 +90,52 @@ def plot_overlap_matrix(
     fig = _figure(max(6.0, 0.28 * len(idx) + 2), max(5.0, 0.28 * len(idx) + 1.5))
     ax = fig.add_subplot()
     np.fill_diagonal(jaccard, np.nan)  # a creator with itself would set the scale
-    peak = float(np.nanmax(jaccard)) if len(idx) > 1 else 1.0
-    image = ax.imshow(jaccard, cmap="viridis", vmin=0, vmax=max(peak, 1e-9))
-    ax.set_xticks(range(len(idx)), labels, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(idx)), labels, fontsize=7)
-    for edge in np.flatnonzero(np.diff(community)) + 0.5:
-        ax.axhline(edge, color="white", lw=1)
-        ax.axvline(edge, color="white", lw=1)
-    ax.set_title("Audience overlap (Jaccard), ordered by community; * = selected")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="Jaccard")
+    off = jaccard[~np.isnan(jaccard)]
+    # the 98th percentile sets the scale: one near-duplicate pair would wash out the rest
+    top = float(np.percentile(off, 98)) if off.size else 1.0
+    image = ax.imshow(jaccard, cmap="viridis", vmin=0, vmax=max(top, 1e-9))
+    n = len(idx)
+    ax.set_xticks(range(n), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(n), labels, fontsize=7)
+    if n <= MAX_VALUES:  # values in the cells while they are legible
+        for i, j in zip(*np.nonzero(~np.isnan(jaccard)), strict=True):
+            bright = jaccard[i, j] > 0.6 * top
+            ax.text(
+                j,
+                i,
+                f"{100 * jaccard[i, j]:.0f}",
+                ha="center",
+                va="center",
+                fontsize=6,
+                color="black" if bright else "white",
+            )
+    starts = [0, *(np.flatnonzero(np.diff(community)) + 1).tolist()]
+    for start, end in zip(starts, [*starts[1:], n], strict=True):
+        if start:
+            ax.axhline(start - 0.5, color="white", lw=1.5)
+            ax.axvline(start - 0.5, color="white", lw=1.5)
+        if membership is not None:  # label each community's block on the right
+            ax.annotate(
+                f"community {community[start]}",
+                (1.01, 1 - (start + end) / (2 * n)),
+                xycoords="axes fraction",
+                fontsize=7,
+                va="center",
+            )
+    title = (
+        "Audience overlap (Jaccard %), ordered by community"
+        if membership is not None
+        else ("Audience overlap (Jaccard %)")
+    )
+    ax.set_title(title + ("; * = selected" if marked else ""))
+    fig.colorbar(
+        image,
+        ax=ax,
+        shrink=0.8,
+        label="Jaccard (colour capped at the 98th percentile)",
+        extend="max",
+        pad=0.12,
+    )
     return _save(fig, Path(path))
 
 
@@ -121,7 +164,7 @@ def plot_reach_curve(selection: Selection, path: str | os.PathLike[str]) -> Path
         ax.set_ylabel("unique followers reached")
         ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    fig.suptitle(selection.summary(), fontsize=8)
+    fig.suptitle(textwrap.fill(selection.summary(), 110), fontsize=8)  # wrapped, not clipped
     return _save(fig, Path(path))
 
 
