@@ -401,7 +401,8 @@ def write_result(
     """Write one command's result, every part of it, in the format of `path`'s extension.
 
     A table goes to `path`. A report goes whole into a ``.json`` file or a ``.xlsx``
-    workbook (a sheet per part: `SUMMARY` for its figures, then each table); in any other
+    workbook (a sheet per part: `SUMMARY` for its figures, then each table, then each
+    group of figures such as ``constraints``); in any other
     table format each part is a file of its own: the `main` table (by default the first)
     at `path`, the others at ``STEM.PART.EXT`` (the figures at ``STEM.summary.EXT``, one
     row). No part is left out.
@@ -429,8 +430,11 @@ def write_result(
         return [write_text(target, dumps_json(result))]
     figures, tables = report_parts(result)
     if suffix == ".xlsx":
-        sheets: dict[str, pl.DataFrame | dict[str, Any]] = {SUMMARY: figures} if figures else {}
-        return [write_workbook({**sheets, **tables}, target)]
+        # scalars on the summary sheet; a dict of figures (constraints, solve) on its own
+        groups = {k: v for k, v in figures.items() if isinstance(v, dict) and v}
+        scalars = {k: v for k, v in figures.items() if k not in groups}
+        sheets: dict[str, pl.DataFrame | dict[str, Any]] = {SUMMARY: scalars} if scalars else {}
+        return [write_workbook({**sheets, **tables, **groups}, target)]
     if SUMMARY in tables and figures:
         raise ValueError(f"a report's table may not be named `{SUMMARY}`")  # a bug, not input
     first = main if main is not None else next(iter(tables), SUMMARY)
