@@ -17,7 +17,8 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError
-from graph_engine.graph import AudienceGraph, CreatorId, creator_columns
+from graph_engine.graph import AudienceGraph, CreatorId
+from graph_engine.names import creator_columns
 from graph_engine.overlap import overlap_blocks
 from graph_engine.vocab import CommunityMethod, Weight
 
@@ -241,7 +242,14 @@ def detect_communities(
     )
     membership = pl.DataFrame({**creator_columns(graph.creators), "community": labels})
     summary = _summarize(graph, labels, edges, weights)
-    params = {"weight": weight, "min_weight": min_weight, "resolution": resolution, "seed": seed}
+    params: dict[str, Any] = {
+        "weight": weight,
+        "min_weight": min_weight,
+        "resolution": resolution,
+        "seed": seed,
+    }
+    if graph.filters:
+        params["audience_filter"] = "; ".join(graph.filters)
     return Communities(membership, summary, q, method, params)
 
 

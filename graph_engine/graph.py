@@ -12,7 +12,8 @@ import numpy as np
 import polars as pl
 
 from graph_engine import schema as s
-from graph_engine.errors import ParameterError, UnknownCreatorError, did_you_mean
+from graph_engine.errors import ParameterError, did_you_mean
+from graph_engine.names import CreatorId, CreatorLookup
 from graph_engine.store import StoreVersion, reading
 
 if TYPE_CHECKING:
@@ -25,13 +26,11 @@ if TYPE_CHECKING:
 __all__ = [
     "AudienceGraph",
     "CreatorId",
-    "CreatorLookup",
-    "creator_columns",
+    "Exclusion",
+    "read_reach",
     "read_shared_counts",
     "read_store",
 ]
-
-CreatorId = int | str
 
 
 @dataclass(frozen=True, eq=False, init=False)
@@ -58,6 +57,7 @@ class AudienceGraph:
     indices: np.ndarray
     creators: pl.DataFrame
     n_followers: int
+    filters: tuple[str, ...]
 
     def __init__(
         self,
@@ -66,6 +66,7 @@ class AudienceGraph:
         creators: pl.DataFrame,
         followers: pl.DataFrame | Callable[[], pl.DataFrame],
         n_followers: int | None = None,
+        filters: tuple[str, ...] = (),
     ) -> None:
         """Hold the CSR and the tables; ``followers`` may be a reader called on first use.
 
@@ -80,6 +81,9 @@ class AudienceGraph:
             needs follower ids or attributes then never reads them).
         n_followers
             The number of followers; required when ``followers`` is a reader.
+        filters
+            What was removed from the audiences when the graph was read, in words (see
+            `Exclusion`); every report of the graph says it.
         """
         if isinstance(followers, pl.DataFrame):
             self.__dict__["followers"] = followers  # the cached_property's value
@@ -92,6 +96,7 @@ class AudienceGraph:
         object.__setattr__(self, "indices", indices)
         object.__setattr__(self, "creators", creators)
         object.__setattr__(self, "n_followers", int(n_followers))
+        object.__setattr__(self, "filters", tuple(filters))
 
     @cached_property
     def followers(self) -> pl.DataFrame:
@@ -260,7 +265,12 @@ class AudienceGraph:
         # positions of the chosen rows' entries in `indices`, without a Python loop
         offsets = np.repeat(starts - indptr[:-1], degrees) + np.arange(indptr[-1])
         return _restricted(
-            self.creators[rows], lambda: self.followers, indptr, self.indices[offsets], degrees
+            self.creators[rows],
+            lambda: self.followers,
+            indptr,
+            self.indices[offsets],
+            degrees,
+            self.filters,
         )
 
     # -- exports ------------------------------------------------------------------------
@@ -307,6 +317,91 @@ class AudienceGraph:
         return g
 
 
+@dataclass(frozen=True)
+class Exclusion:
+    """People left out of every measure: a brand's own audience, a past campaign's, a list.
+
+    Attributes
+    ----------
+    audience_of
+        Creators (ids or handles) whose followers are excluded (the brand's accounts,
+        last campaign's creators).
+    followers
+        Original follower ids to exclude (ids not in the store are ignored and counted).
+    """
+
+    audience_of: tuple[CreatorId, ...] = ()
+    followers: tuple[int | str, ...] = ()
+
+    def __bool__(self) -> bool:
+        """Return whether anything is excluded."""
+        return bool(self.audience_of or self.followers)
+
+    def mask(self, version: StoreVersion) -> np.ndarray:
+        """Mark the excluded people among a version's followers (dense id -> excluded).
+
+        Reads the excluded creators' edges (their row groups only) and, for listed
+        followers, the followers' id column.
+
+        Parameters
+        ----------
+        version
+            The store version.
+
+        Returns
+        -------
+        numpy.ndarray
+            A boolean mask over the version's dense follower ids.
+        """
+        drop = np.zeros(version.rows("followers"), dtype=bool)
+        if self.audience_of:
+            rows = CreatorLookup(version.read("creators")).index(self.audience_of)
+            of = (
+                version.scan("edges")
+                .filter(pl.col(s.CREATOR).is_in(pl.Series(rows, dtype=pl.Int32)))
+                .select(s.FOLLOWER)
+                .collect()
+            )
+            drop[of[s.FOLLOWER].to_numpy()] = True
+        if self.followers:
+            dtype = version.scan("followers").collect_schema()[s.FOLLOWER_ID]
+            listed = pl.Series([str(f) for f in self.followers]).cast(dtype, strict=False)
+            hit = (
+                version.scan("followers")
+                .filter(pl.col(s.FOLLOWER_ID).is_in(listed.drop_nulls().implode()))
+                .select(s.FOLLOWER)
+                .collect()
+            )
+            drop[hit[s.FOLLOWER].to_numpy()] = True
+        return drop
+
+    def describe(self, n_excluded: int | None = None) -> str:
+        """Say in words what is excluded, for every report of the graph.
+
+        Parameters
+        ----------
+        n_excluded
+            How many of the store's followers that removes, when known.
+
+        Returns
+        -------
+        str
+            For example "excluding 1,234 followers: the audience of brand, 50 listed".
+        """
+        parts = []
+        if self.audience_of:
+            shown = ", ".join(str(c) for c in self.audience_of[:5])
+            more = f" and {len(self.audience_of) - 5} more" if len(self.audience_of) > 5 else ""
+            parts.append(f"the audience of {shown}{more}")
+        if self.followers:
+            parts.append(f"{len(self.followers):,} listed followers")
+        count = "" if n_excluded is None else f"{n_excluded:,} "
+        return (
+            f"excluding {count}followers ({' and '.join(parts)}): reach is incremental, "
+            "among the people not excluded"
+        )
+
+
 def read_store(
     store: str | os.PathLike[str],
     version: str | None = None,
@@ -315,6 +410,7 @@ def read_store(
     tiers: Sequence[str] | None = None,
     min_followers: int | None = None,
     max_followers: int | None = None,
+    exclude: Exclusion | None = None,
 ) -> AudienceGraph:
     """Load a version of a store (the live one by default) as an `AudienceGraph`.
 
@@ -331,6 +427,10 @@ def read_store(
         only the chosen creators' edges are read (edges are sorted by creator, so Parquet
         skips every row group without one), so a short query costs time proportional to
         the creators asked for, not to the store.
+    exclude
+        People to remove from every measure (see `Exclusion`): their edges are dropped
+        as the graph is built, so every count of the graph is among the rest (incremental
+        reach). Creators keep their tier; ``followers`` counts who is left.
 
     Returns
     -------
@@ -347,6 +447,8 @@ def read_store(
     chosen = chosen or max_followers is not None
 
     def load(v: StoreVersion) -> AudienceGraph:
+        if exclude:
+            return _read_excluding(v, choice if chosen else None, exclude)
         if chosen:
             return _read_chosen(v, choice)
         edges = v.read("edges")
@@ -360,8 +462,26 @@ def read_store(
     return reading(store, load, version)
 
 
+def read_reach(store: str | os.PathLike[str], creators: Sequence[CreatorId]) -> int:
+    """Count everyone some creators reach in a store, nobody excluded (their edges only).
+
+    Parameters
+    ----------
+    store
+        The store directory.
+    creators
+        Original ids or handles.
+
+    Returns
+    -------
+    int
+        The size of the union of their audiences.
+    """
+    return read_store(store, creators=creators).n_followers if creators else 0
+
+
 def read_shared_counts(
-    store: str | os.PathLike[str], creator: CreatorId
+    store: str | os.PathLike[str], creator: CreatorId, *, exclude: Exclusion | None = None
 ) -> tuple[pl.DataFrame, int, np.ndarray]:
     """Count the followers one creator shares with every creator of a store, in one scan.
 
@@ -375,6 +495,9 @@ def read_shared_counts(
         The store directory (its live version is read).
     creator
         The creator's original id.
+    exclude
+        People left out of every count; the table's ``followers`` then counts the rest
+        (one more streaming pass).
 
     Returns
     -------
@@ -388,8 +511,18 @@ def read_shared_counts(
         c = int(CreatorLookup(table).index([creator])[0])
         edges = v.scan("edges")
         audience = edges.filter(pl.col(s.CREATOR) == c).select(s.FOLLOWER).collect()
+        mine = audience[s.FOLLOWER].to_numpy()
+        if exclude:
+            drop = exclude.mask(v)
+            mine = mine[~drop[mine]]
+            gone = pl.Series(np.flatnonzero(drop), dtype=pl.Int32).implode()
+            left = edges.filter(~pl.col(s.FOLLOWER).is_in(gone)).group_by(s.CREATOR).len()
+            kept = np.zeros(table.height, dtype=np.int64)
+            counted = left.collect()
+            kept[counted[s.CREATOR].to_numpy()] = counted["len"].to_numpy()
+            table = table.with_columns(pl.Series(s.FOLLOWERS, kept))
         per = (
-            edges.filter(pl.col(s.FOLLOWER).is_in(audience[s.FOLLOWER].implode()))
+            edges.filter(pl.col(s.FOLLOWER).is_in(pl.Series(mine, dtype=pl.Int32).implode()))
             .group_by(s.CREATOR)
             .len()
             .collect()
@@ -401,26 +534,46 @@ def read_shared_counts(
     return reading(store, load)
 
 
-def _read_chosen(version: StoreVersion, choice: dict[str, Any]) -> AudienceGraph:
-    """Read the chosen creators of a version and their followers (only their edges)."""
+def _read_chosen(
+    version: StoreVersion,
+    choice: dict[str, Any] | None,
+    drop: np.ndarray | None = None,
+    filters: tuple[str, ...] = (),
+) -> AudienceGraph:
+    """Read the chosen creators (all when `choice` is None) and their followers.
+
+    Only the chosen creators' edges are read; edges to followers marked in `drop` (a
+    mask over the store's dense follower ids) are left out.
+    """
     table = version.read("creators")
-    rows = _choose(
-        table,
-        table[s.FOLLOWERS].to_numpy(),
-        CreatorLookup(table).index,
-        **choice,
-    )
-    edges = (
-        version.scan("edges")
-        .filter(pl.col(s.CREATOR).is_in(pl.Series(rows, dtype=pl.Int32)))
-        .collect()
-    )
+    if choice is None:
+        rows = np.arange(table.height, dtype=np.int64)
+        edges = version.read("edges")
+    else:
+        rows = _choose(table, table[s.FOLLOWERS].to_numpy(), CreatorLookup(table).index, **choice)
+        edges = (
+            version.scan("edges")
+            .filter(pl.col(s.CREATOR).is_in(pl.Series(rows, dtype=pl.Int32)))
+            .collect()
+        )
     creator = edges[s.CREATOR].to_numpy()
+    follower = edges[s.FOLLOWER].to_numpy()
+    if drop is not None:
+        keep = ~drop[follower]
+        creator, follower = creator[keep], follower[keep]
     degrees = np.bincount(np.searchsorted(rows, creator), minlength=len(rows))
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(degrees, out=indptr[1:])
     followers = version.read_later("followers")  # a short query may never need them
-    return _restricted(table[rows], followers, indptr, edges[s.FOLLOWER].to_numpy(), degrees)
+    return _restricted(table[rows], followers, indptr, follower, degrees, filters)
+
+
+def _read_excluding(
+    version: StoreVersion, choice: dict[str, Any] | None, exclude: Exclusion
+) -> AudienceGraph:
+    """Read the chosen creators with the excluded people's edges left out."""
+    drop = exclude.mask(version)
+    return _read_chosen(version, choice, drop, (exclude.describe(int(drop.sum())),))
 
 
 def _restricted(
@@ -429,6 +582,7 @@ def _restricted(
     indptr: np.ndarray,
     members: np.ndarray,
     degrees: np.ndarray,
+    filters: tuple[str, ...] = (),
 ) -> AudienceGraph:
     """Build the graph of some creators (rows, CSR, degrees) and only their followers.
 
@@ -454,125 +608,8 @@ def _restricted(
         ),
         followers=kept_followers,
         n_followers=len(kept),
+        filters=filters,
     )
-
-
-def creator_columns(
-    creators: pl.DataFrame, index: np.ndarray | None = None, suffix: str = ""
-) -> dict[str, pl.Series]:
-    """Columns that name creators in a result: the original id, and the handle beside it.
-
-    Parameters
-    ----------
-    creators
-        A creators table (row ``i`` is dense id ``i``), such as `AudienceGraph.creators`.
-    index
-        Dense ids (all creators when None).
-    suffix
-        ``""`` gives ``creator_id`` (and ``handle``); ``"_a"`` gives ``creator_a`` (and
-        ``handle_a``), and so on.
-
-    Returns
-    -------
-    dict
-        Column name to `polars.Series`, in order: the id, then the handle (or name) when
-        the creators table has one.
-    """
-    rows = None if index is None else np.asarray(index)
-    ids = creators[s.CREATOR_ID]
-    out = {
-        f"creator{suffix}" if suffix else s.CREATOR_ID: ids if rows is None else ids.gather(rows)
-    }
-    name = s.name_column(creators)
-    if name is not None:
-        col = creators[name].cast(pl.String)
-        out[f"{name}{suffix}"] = col if rows is None else col.gather(rows)
-    return out
-
-
-def _handle_key(text: str) -> str:
-    """How a handle is matched: without a leading `@`, case-insensitive, trimmed."""
-    return text.strip().removeprefix("@").casefold()
-
-
-class CreatorLookup:
-    """Dense ids of creators given by original id or by handle (or name).
-
-    An original id matches first (text typed on a command line matches integer ids);
-    otherwise a handle matches without its `@` and regardless of case. A handle that
-    several creators share is refused with their ids. A miss suggests the closest id or
-    handle.
-    """
-
-    def __init__(self, creators: pl.DataFrame) -> None:
-        """Index the creators table.
-
-        Parameters
-        ----------
-        creators
-            The creators table (row ``i`` is dense id ``i``).
-        """
-        self.creators = creators
-        ids = creators[s.CREATOR_ID].to_list()
-        self._ids: dict[Any, int] = dict(zip(ids, range(len(ids)), strict=True))
-        self._numeric = creators.schema[s.CREATOR_ID] == pl.Int64
-
-    @cached_property
-    def _handles(self) -> dict[str, list[int]]:
-        """Rows of each handle key (built on the first lookup that is not an id)."""
-        col = s.name_column(self.creators)
-        out: dict[str, list[int]] = {}
-        if col is not None:
-            for row, name in enumerate(self.creators[col].cast(pl.String).to_list()):
-                if name:
-                    out.setdefault(_handle_key(name), []).append(row)
-        return out
-
-    def index(self, creator_ids: Iterable[CreatorId]) -> np.ndarray:
-        """Dense ids of the given creators, in the given order.
-
-        Parameters
-        ----------
-        creator_ids
-            Original ids or handles.
-
-        Returns
-        -------
-        numpy.ndarray
-            int64 dense ids.
-
-        Raises
-        ------
-        UnknownCreatorError
-            A creator is neither an id nor a handle (with the closest one as a hint), or
-            a handle names several creators.
-        """
-        return np.asarray([self._one(cid) for cid in creator_ids], dtype=np.int64)
-
-    def _one(self, cid: CreatorId) -> int:
-        key: Any = cid
-        if self._numeric and isinstance(cid, str) and cid.strip().lstrip("-").isdigit():
-            key = int(cid)
-        elif not self._numeric and not isinstance(cid, str):
-            key = str(cid)
-        if key in self._ids:
-            return self._ids[key]
-        rows = self._handles.get(_handle_key(str(cid)), [])
-        if len(rows) == 1:
-            return rows[0]
-        if rows:
-            ids = ", ".join(f"`{v}`" for v in self.creators[s.CREATOR_ID].gather(rows[:5]))
-            raise UnknownCreatorError(
-                f"handle `{cid}` names {len(rows)} creators ({ids}); hint: give the id"
-            )
-        names = [str(k) for k in list(self._ids)[:100_000]]
-        col = s.name_column(self.creators)
-        if col is not None:
-            names += [str(v) for v in self.creators[col].head(100_000).to_list() if v]
-        raise UnknownCreatorError(
-            f"creator `{cid}` is not in the graph{did_you_mean(str(cid), names)}; hint: "
-            "`graph-engine creators STORE --search TEXT` lists the creators"
-        )
 
 
 def _choose(

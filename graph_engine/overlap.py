@@ -21,7 +21,13 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError
-from graph_engine.graph import AudienceGraph, CreatorId, creator_columns, read_shared_counts
+from graph_engine.graph import (
+    AudienceGraph,
+    CreatorId,
+    Exclusion,
+    read_shared_counts,
+)
+from graph_engine.names import creator_columns
 from graph_engine.vocab import Metric
 
 __all__ = [
@@ -364,6 +370,7 @@ def similar_creators(
     *,
     top_k: int = 10,
     by: Metric = "jaccard",
+    exclude: Exclusion | None = None,
 ) -> pl.DataFrame:
     """Find the `top_k` creators whose audiences are most like `creator`'s, by a metric.
 
@@ -379,6 +386,9 @@ def similar_creators(
         How many creators to list.
     by
         The metric to rank by.
+    exclude
+        With a store: people left out of every count (see `graph.Exclusion`); a graph
+        is filtered when it is read (`read_store(..., exclude=)`).
 
     Returns
     -------
@@ -388,13 +398,15 @@ def similar_creators(
     """
     _check(min_shared=1, min_jaccard=0.0, top_k=top_k, by=by)
     if isinstance(graph, AudienceGraph):
+        if exclude:
+            raise ParameterError("`exclude` is for a store; read the graph with it instead")
         c = int(graph.creator_index([creator])[0])
         audience = np.zeros(graph.n_followers, dtype=np.int32)
         audience[graph.indices[graph.indptr[c] : graph.indptr[c + 1]]] = 1
         counts = np.asarray(graph.matrix @ audience, dtype=np.int64)  # shared with everyone
         table, degrees = graph.creators, graph.degrees
     else:
-        table, c, counts = read_shared_counts(graph, creator)
+        table, c, counts = read_shared_counts(graph, creator, exclude=exclude)
         degrees = table[s.FOLLOWERS].to_numpy()
     counts[c] = 0
     cols = np.flatnonzero(counts)
@@ -498,6 +510,7 @@ def audience_report(graph: AudienceGraph, creators: Sequence[CreatorId]) -> Audi
         "reach": reach,
         "duplicated": total - reach,
         "expected_frequency": total / reach if reach else 0.0,
+        **({"audience_filter": "; ".join(graph.filters)} if graph.filters else {}),
     }
     shared = shared_percent = None
     if len(idx) <= MAX_MATRIX:

@@ -17,7 +17,7 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.errors import GraphEngineError
-from graph_engine.graph import creator_columns
+from graph_engine.names import creator_columns
 from graph_engine.outputs import atomic_path
 
 if TYPE_CHECKING:

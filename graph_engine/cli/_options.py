@@ -15,7 +15,7 @@ from graph_engine.errors import InputError, ParameterError
 from graph_engine.vocab import Metric
 
 if TYPE_CHECKING:
-    from graph_engine.graph import AudienceGraph
+    from graph_engine.graph import AudienceGraph, Exclusion
 
 __all__ = [
     "ByOpt",
@@ -71,6 +71,45 @@ MaxFollowersOpt = Annotated[
     int | None, typer.Option("--max-followers", help="Only creators with at most N followers.")
 ]
 ByOpt = Annotated[Metric, typer.Option("--by", help="Metric to rank pairs by.")]
+ExcludeAudienceOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--exclude-audience-of",
+        help="Leave out the followers of these creators (comma-separated ids or handles: the "
+        "brand's own accounts, a past campaign): every figure is then incremental reach.",
+    ),
+]
+ExcludeFollowersOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--exclude-followers", help="Leave out the followers listed in this file (one id per line)."
+    ),
+]
+
+
+def exclusion(audience_of: str | None, followers_file: Path | None) -> Exclusion | None:
+    """Turn the exclusion options into a `graph_engine.graph.Exclusion` (None when unset).
+
+    Parameters
+    ----------
+    audience_of
+        Comma-separated creator ids or handles.
+    followers_file
+        A file with one follower id per line.
+
+    Returns
+    -------
+    Exclusion or None
+        What to leave out.
+    """
+    from graph_engine.graph import Exclusion
+
+    creators = tuple(c.strip() for c in (audience_of or "").split(",") if c.strip())
+    followers = tuple(read_id_file(followers_file)) if followers_file is not None else ()
+    if audience_of is not None and not creators:
+        raise ParameterError("`--exclude-audience-of` names no creator")
+    found = Exclusion(audience_of=creators, followers=followers)
+    return found if found else None
 
 
 def load_graph(
@@ -80,6 +119,7 @@ def load_graph(
     tier: list[str] | None = None,
     min_followers: int | None = None,
     max_followers: int | None = None,
+    exclude: Exclusion | None = None,
 ) -> AudienceGraph:
     """Read the store's graph, restricted by the creator-choice options.
 
@@ -89,6 +129,8 @@ def load_graph(
         The store directory.
     creators, creators_file, tier, min_followers, max_followers
         The creator-choice options, as given on the command line.
+    exclude
+        People to leave out (`exclusion`); the graph's `filters` say so.
 
     Returns
     -------
@@ -98,7 +140,7 @@ def load_graph(
     from graph_engine.graph import read_store
 
     choice = creator_choice(creators, creators_file, tier, min_followers, max_followers)
-    sub = read_store(store, **choice)  # with a choice, only the chosen creators' edges
+    sub = read_store(store, **choice, exclude=exclude)  # a choice reads only its edges
     if sub.n_creators == 0:
         raise ParameterError("no creator matches the creator-choice options; hint: loosen them")
     return sub

@@ -9,7 +9,8 @@ import numpy as np
 import polars as pl
 
 from graph_engine import schema as s
-from graph_engine.graph import AudienceGraph, creator_columns
+from graph_engine.graph import AudienceGraph
+from graph_engine.names import creator_columns
 from graph_engine.selection.constraints import TARGET_ATOL
 from graph_engine.selection.problem import Problem
 
@@ -116,6 +117,9 @@ class Selection:
         Wall time.
     notes
         Remarks for the user.
+    total_reach
+        With people excluded (`graph.Exclusion`), everyone the picks reach, excluded
+        people included (`reach` counts only the others); else None.
     """
 
     picks: pl.DataFrame
@@ -131,6 +135,7 @@ class Selection:
     cost_lower_bound: float | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    total_reach: int | None = None
 
     @property
     def method(self) -> str:
@@ -185,9 +190,11 @@ class Selection:
 
     def _reached(self) -> str:
         """Describe picks, reach, share and cost: the start of every summary."""
+        new = " new" if self.constraints.get("audience_filter") else ""  # incremental reach
+        total = "" if self.total_reach is None else f", {_num(self.total_reach)} in all"
         return (
-            f"{self.picks.height} creators reach {_num(self.reach)} unique followers "
-            f"({100 * self.reach_share:.1f}% of the eligible audience) for "
+            f"{self.picks.height} creators reach {_num(self.reach)}{new} unique followers"
+            f"{total} ({100 * self.reach_share:.1f}% of the eligible audience) for "
             f"${self.total_cost:,.2f}"
         )
 
@@ -225,6 +232,7 @@ class Selection:
             "upper_bound": self.upper_bound,
             "gap": self.gap,
             "cost_lower_bound": self.cost_lower_bound,
+            **({"total_reach": self.total_reach} if self.total_reach is not None else {}),
             "optimal": self.optimal,
             "method": self.method,
             "solve": self.solve.to_dict(),

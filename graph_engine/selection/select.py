@@ -216,6 +216,7 @@ def select_creators(
         "weight": weight,
         "max_following": max_following,
         "eligible_creators": sol.p.n,
+        "audience_filter": "; ".join(graph.filters) or None,
     }
     ordered = (
         list(zip(run.picks, run.gains, strict=True))
@@ -235,7 +236,7 @@ def select_creators(
         n_eligible=sol.p.n,
         cost_lower_bound=sol.cost_lb,
         seconds=time.perf_counter() - started,
-        notes=notes,
+        notes=[*graph.filters, *notes],
     )
 
 

@@ -10,6 +10,8 @@ from graph_engine._defaults import default_of
 from graph_engine.cli._options import (
     CreatorsFileOpt,
     CreatorsOpt,
+    ExcludeAudienceOfOpt,
+    ExcludeFollowersOpt,
     FormatOpt,
     MaxFollowersOpt,
     MinFollowersOpt,
@@ -17,6 +19,7 @@ from graph_engine.cli._options import (
     SeedOpt,
     StoreArg,
     TierOpt,
+    exclusion,
     load_graph,
 )
 from graph_engine.cli._render import render, status, write
@@ -32,6 +35,8 @@ def communities(
     tier: TierOpt = None,
     min_followers: MinFollowersOpt = None,
     max_followers: MaxFollowersOpt = None,
+    exclude_audience_of: ExcludeAudienceOfOpt = None,
+    exclude_followers: ExcludeFollowersOpt = None,
     method: Annotated[CommunityMethod, typer.Option(help="leiden or louvain.")] = default_of(
         "graph_engine.communities:detect_communities", "method"
     ),
@@ -51,7 +56,8 @@ def communities(
     """Find communities of creators sharing audiences (Leiden or Louvain)."""
     from graph_engine.communities import detect_communities
 
-    graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
+    exclude = exclusion(exclude_audience_of, exclude_followers)
+    graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers, exclude)
     with status("finding communities ..."):
         found = detect_communities(
             graph,

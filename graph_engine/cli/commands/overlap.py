@@ -13,12 +13,15 @@ from graph_engine.cli._options import (
     ByOpt,
     CreatorsFileOpt,
     CreatorsOpt,
+    ExcludeAudienceOfOpt,
+    ExcludeFollowersOpt,
     FormatOpt,
     MaxFollowersOpt,
     MinFollowersOpt,
     OutputOpt,
     StoreArg,
     TierOpt,
+    exclusion,
     load_graph,
     read_id_file,
 )
@@ -35,6 +38,8 @@ def overlap(
     tier: TierOpt = None,
     min_followers: MinFollowersOpt = None,
     max_followers: MaxFollowersOpt = None,
+    exclude_audience_of: ExcludeAudienceOfOpt = None,
+    exclude_followers: ExcludeFollowersOpt = None,
     min_shared: Annotated[
         int, typer.Option(help="Only pairs sharing at least N followers.")
     ] = default_of("graph_engine.overlap:compute_overlap", "min_shared"),
@@ -57,7 +62,10 @@ def overlap(
 
     if limit < 1:
         raise ParameterError(f"`--limit` must be at least 1 (pairs shown), got {limit}")
-    graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
+    exclude = exclusion(exclude_audience_of, exclude_followers)
+    graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers, exclude)
+    for note in graph.filters:
+        echo(f"note: {note}", err=True)
     bound = ov.pair_bound(graph, top_k=top_k)
     if bound > ov.LARGE_RESULT:
         held = " and held in memory" if output is None and format != "table" else ""
@@ -111,6 +119,8 @@ def audience(
         list[str] | None, typer.Argument(help="Creator ids of the list.", show_default=False)
     ] = None,
     creators_file: CreatorsFileOpt = None,
+    exclude_audience_of: ExcludeAudienceOfOpt = None,
+    exclude_followers: ExcludeFollowersOpt = None,
     plot: Annotated[
         Path | None,
         typer.Option(
@@ -129,7 +139,11 @@ def audience(
     if not ids:
         raise ParameterError("no creators given; hint: `graph-engine audience STORE ID ID ...`")
     # read only the listed creators' edges: time follows the list, not the store
-    graph = read_store(store, creators=ids)
+    graph = read_store(
+        store, creators=ids, exclude=exclusion(exclude_audience_of, exclude_followers)
+    )
+    for note in graph.filters:
+        echo(f"note: {note}", err=True)
     found = audience_report(graph, ids)
     if plot is not None:
         from graph_engine.plots import plot_shortlist
@@ -151,14 +165,19 @@ def similar(
         "graph_engine.overlap:similar_creators", "top_k"
     ),
     by: ByOpt = default_of("graph_engine.overlap:similar_creators", "by"),
+    exclude_audience_of: ExcludeAudienceOfOpt = None,
+    exclude_followers: ExcludeFollowersOpt = None,
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
     """Creators whose audiences are most like one creator's."""
     from graph_engine.overlap import similar_creators
 
+    exclude = exclusion(exclude_audience_of, exclude_followers)
     # counts only the edges of the creator's followers: no graph is loaded
-    result = similar_creators(store, creator, top_k=top_k, by=by)
+    result = similar_creators(store, creator, top_k=top_k, by=by, exclude=exclude)
+    if exclude:
+        echo(f"note: {exclude.describe()}", err=True)
     if output is not None:
         write(result, output)
     else:

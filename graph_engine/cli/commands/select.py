@@ -11,12 +11,15 @@ from graph_engine._defaults import default_of
 from graph_engine.cli._options import (
     CreatorsFileOpt,
     CreatorsOpt,
+    ExcludeAudienceOfOpt,
+    ExcludeFollowersOpt,
     FormatOpt,
     MaxFollowersOpt,
     MinFollowersOpt,
     OutputOpt,
     StoreArg,
     TierOpt,
+    exclusion,
     load_graph,
 )
 from graph_engine.cli._render import echo, render, status, write
@@ -99,6 +102,8 @@ def select(
     tier: TierOpt = None,
     min_followers: MinFollowersOpt = None,
     max_followers: MaxFollowersOpt = None,
+    exclude_audience_of: ExcludeAudienceOfOpt = None,
+    exclude_followers: ExcludeFollowersOpt = None,
     must_include: Annotated[
         str | None, typer.Option(help="Comma-separated creator ids to always pick.")
     ] = None,
@@ -145,7 +150,8 @@ def select(
     """Choose creators for the most unique reach under a count, budget or target reach."""
     from graph_engine.selection import select_creators
 
-    graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers)
+    exclude = exclusion(exclude_audience_of, exclude_followers)
+    graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers, exclude)
     with status("selecting creators ..."):
         selection = select_creators(
             graph,
@@ -166,6 +172,13 @@ def select(
             method=method,
             time_limit=time_limit,
         )
+    if exclude:  # reach is among the people not excluded; say how many are reached in all
+        from dataclasses import replace
+
+        from graph_engine.graph import read_reach
+
+        picked = selection.picks["creator_id"].to_list()
+        selection = replace(selection, total_reach=read_reach(store, picked))
     result = selection.to_dict()
     if output is not None:
         write(result, output)  # picks at OUTPUT (or a workbook, or JSON), every part kept
