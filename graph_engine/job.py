@@ -210,6 +210,10 @@ class SelectionSection(_Section):
         default=default_of(select_creators, "time_limit"),
         description="wall-clock seconds for the whole selection",
     )
+    currency: str = Field(
+        default=default_of(select_creators, "currency"),
+        description="currency of the costs: a symbol ($) or a code (EUR)",
+    )
 
 
 class OutputSection(_Section):

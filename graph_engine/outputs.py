@@ -32,6 +32,7 @@ __all__ = [
     "figures_row",
     "flat_columns",
     "fsync_dir",
+    "money",
     "report_parts",
     "to_jsonable",
     "write_frames",
@@ -143,6 +144,31 @@ def _collection(value: dict[str, Any] | list[Any], kind: s.ColumnKind | None) ->
     if isinstance(value, dict):
         return ", ".join(f"{k}: {display(v, s.column_kind(k))}" for k, v in value.items())
     return ", ".join(display(v, kind) for v in value)
+
+
+def money(amount: float, currency: str = "$") -> str:
+    """Show an amount with its currency: a symbol before it, a code after it.
+
+    Parameters
+    ----------
+    amount
+        The amount.
+    currency
+        ``$``, ``€``, ``EUR``, ...
+
+    Returns
+    -------
+    str
+        For example ``$1,287.19`` or ``1,287.19 EUR``.
+
+    Examples
+    --------
+    >>> money(1287.19), money(5.5, "EUR"), money(12, "€")
+    ('$1,287.19', '5.50 EUR', '€12.00')
+    """
+    if currency.isalpha() and len(currency) > 1:
+        return f"{amount:,.2f} {currency}"
+    return f"{currency}{amount:,.2f}"
 
 
 def dumps_json(value: Any) -> str:

@@ -255,6 +255,7 @@ def _select(graph: AudienceGraph, job: Job, found: Communities | None) -> Select
         max_following=se.max_following,
         method=se.method,
         time_limit=float(se.time_limit),
+        currency=se.currency,
     )
 
 

@@ -145,7 +145,11 @@ def plot_reach_curve(selection: Selection, path: str | os.PathLike[str]) -> Path
     fig = _figure(10, 4)
     for ax, x, label in (
         (fig.add_subplot(1, 2, 1), [0, *picks["rank"].to_list()], "creators picked"),
-        (fig.add_subplot(1, 2, 2), [0.0, *picks["total_cost"].to_list()], "spend ($)"),
+        (
+            fig.add_subplot(1, 2, 2),
+            [0.0, *picks["total_cost"].to_list()],
+            f"spend ({selection.currency})",
+        ),
     ):
         ax.step(x, [0.0, *picks["reach"].to_list()], where="post", label="reach (selection)")
         ax.axhline(

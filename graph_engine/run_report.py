@@ -25,7 +25,7 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine.errors import InputError
 from graph_engine.graph import AudienceGraph, read_store
-from graph_engine.outputs import write_text
+from graph_engine.outputs import money, write_text
 
 __all__ = ["REPORT_NAME", "ReportInputs", "read_run", "render_report", "write_report"]
 
@@ -62,7 +62,7 @@ def render_report(inputs: ReportInputs) -> str:
     if sel is not None and sel["picks"]:
         picks = pl.DataFrame(sel["picks"])
         names = _names(picks)
-        sections.append(_section("Picks", _picks_table(picks, names)))
+        sections.append(_section("Picks", _picks_table(picks, names, _currency(sel))))
         sections.append(_section("Reach curve", _svg(_reach_curve(sel))))
         sections.append(_section("Budget frontier", _svg(_budget_frontier(sel))))
         if inputs.picks_graph is not None:
@@ -159,9 +159,15 @@ def _bound_in_words(sel: dict[str, Any]) -> str:
         low, cost = float(sel["cost_lower_bound"]), float(sel["total_cost"])
         if sel["optimal"] or cost <= low:
             return "No cheaper plan reaches this target: this plan is the cheapest possible."
+        if sel.get("constraints", {}).get("minimize") != "cost":
+            count = len(sel.get("picks", []))
+            return (
+                f"No plan reaching the target needs fewer than {low:,.2f} creators, so this "
+                f"plan uses at most {count / low - 1:.1%} more than the fewest possible."
+            )
         return (
-            f"No plan reaching the target costs less than {low:,.2f}, so this plan costs at "
-            f"most {cost / low - 1:.1%} more than the cheapest possible."
+            f"No plan reaching the target costs less than {money(low, _currency(sel))}, so this "
+            f"plan costs at most {cost / low - 1:.1%} more than the cheapest possible."
         )
     bound = float(sel["upper_bound"])
     if sel["optimal"]:
@@ -170,6 +176,10 @@ def _bound_in_words(sel: dict[str, Any]) -> str:
         f"No selection under these constraints can reach more than {bound:,.0f} people, so "
         f"this plan is at most {float(sel['gap']):.1%} below the best possible."
     )
+
+
+def _currency(sel: dict[str, Any]) -> str:
+    return str(sel.get("constraints", {}).get("currency") or "$")
 
 
 def _graph_line(summary: dict[str, Any]) -> str:
@@ -189,7 +199,7 @@ def _names(picks: pl.DataFrame) -> list[str]:
     return [f"{h} ({c})" if h else c for c, h in zip(ids, picks[name].to_list(), strict=True)]
 
 
-def _picks_table(picks: pl.DataFrame, names: list[str]) -> str:
+def _picks_table(picks: pl.DataFrame, names: list[str], currency: str) -> str:
     rows = [["rank", "creator", "tier", "followers", "cost", "new reach", "reach", "share"]]
     for row, name in zip(picks.to_dicts(), names, strict=True):
         rows.append(
@@ -198,7 +208,7 @@ def _picks_table(picks: pl.DataFrame, names: list[str]) -> str:
                 name,
                 str(row.get(s.TIER, "")),
                 f"{int(row[s.FOLLOWERS]):,}",
-                f"{float(row['cost']):,.2f}",
+                money(float(row["cost"]), currency),
                 f"{round(row['marginal_reach']):,}",
                 f"{round(row['reach']):,}",
                 f"{float(row['reach_share']):.1%}",
@@ -292,7 +302,7 @@ def _budget_frontier(sel: dict[str, Any]) -> Any:
     spend = [0.0, *curve["total_cost"].to_list()]
     reach = [0.0, *curve["reach"].to_list()]
     ax.plot(spend, reach, marker="o", ms=3)
-    ax.set_xlabel("spend")
+    ax.set_xlabel(f"spend ({_currency(sel)})")
     ax.set_ylabel("unique people reached")
     ax.set_title("reach bought by each step of the plan", fontsize=9)
     ax.grid(alpha=0.3)

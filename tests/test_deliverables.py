@@ -207,3 +207,18 @@ def test_intersection_sizes_are_the_exact_venn_regions(store):
         times.count(3),
         sum(t >= 4 for t in times),
     ]
+
+
+def test_money_is_shown_with_the_currency_given(store):
+    import json
+
+    out = invoke("select", store, "--count", "2", "--currency", "EUR")
+    assert out.code == 0, out.stderr
+    first = out.stdout.splitlines()[0]
+    cost = json.loads(invoke("select", store, "--count", "2", "--format", "json").stdout)
+    assert f"for {cost['total_cost']:,.2f} EUR;" in first
+    euro = invoke("select", store, "--count", "2", "--currency", "€", "--format", "json")
+    assert json.loads(euro.stdout)["constraints"]["currency"] == "€"
+    assert "for $" in invoke("select", store, "--count", "2").stdout.splitlines()[0]
+    bad = invoke("select", store, "--count", "2", "--currency", "a b")
+    assert bad.code == 1 and "currency" in bad.stderr

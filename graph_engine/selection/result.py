@@ -11,6 +11,7 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine.graph import AudienceGraph
 from graph_engine.names import creator_columns
+from graph_engine.outputs import money
 from graph_engine.selection.constraints import TARGET_ATOL
 from graph_engine.selection.problem import Problem
 
@@ -195,13 +196,18 @@ class Selection:
         return (
             f"{self.picks.height} creators reach {_num(self.reach)}{new} unique followers"
             f"{total} ({100 * self.reach_share:.1f}% of the eligible audience) for "
-            f"${self.total_cost:,.2f}"
+            f"{money(self.total_cost, self.currency)}"
         )
+
+    @property
+    def currency(self) -> str:
+        """The currency of the costs (a symbol or code), as given to the selection."""
+        return str(self.constraints.get("currency") or "$")
 
     def _cover_summary(self, lb: float) -> str:
         """Summarise a cover that meets its target, with its cost lower bound."""
-        unit = "$" if self.constraints.get("minimize") == "cost" else ""
-        spent = self.total_cost if unit else float(self.picks.height)
+        by_cost = self.constraints.get("minimize") == "cost"
+        spent = self.total_cost if by_cost else float(self.picks.height)
         status = (
             "the cheapest possible (proven)"
             if self.optimal
@@ -210,8 +216,9 @@ class Selection:
             else "no useful lower bound"
         )
         return (
-            f"{self._reached()}; {status} (lower bound {unit}{lb:,.2f}"
-            f"{'' if unit else ' creators'}, method {self.method})"
+            f"{self._reached()}; {status} (lower bound "
+            f"{money(lb, self.currency) if by_cost else f'{lb:,.2f} creators'}, "
+            f"method {self.method})"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -96,6 +96,7 @@ def select_creators(
     max_following: int | None = None,
     method: Method = "auto",
     time_limit: float = 10.0,
+    currency: str = "$",
 ) -> Selection:
     """Choose creators that maximise unique reach under constraints, with a bound.
 
@@ -135,6 +136,9 @@ def select_creators(
         wall-clock seconds for the whole selection from this call: every phase after
         greedy gets what is left, the solver is interrupted when it runs out, and the
         best answer and bound found by then are returned.
+    currency
+        The currency of the costs, as reports show it: a symbol (``$``, ``€``) before
+        the amount, a code (``EUR``) after it.
 
     Returns
     -------
@@ -217,6 +221,7 @@ def select_creators(
         "max_following": max_following,
         "eligible_creators": sol.p.n,
         "audience_filter": "; ".join(graph.filters) or None,
+        "currency": _currency(currency),
     }
     ordered = (
         list(zip(run.picks, run.gains, strict=True))
@@ -495,3 +500,12 @@ def _exact_stage(sol: _Solution, p: Problem, limits: Constraints, deadline: Dead
         sol.cost_lb = max(sol.cost_lb or 0.0, 0.0 if dual is None else dual)
         sol.optimal = exact.optimal
     sol.solve = replace(sol.solve, solver="highs", status=exact.status)
+
+
+def _currency(currency: str) -> str:
+    text = currency.strip()
+    if not text or len(text) > 8 or any(c.isspace() or not c.isprintable() for c in text):
+        raise ParameterError(
+            f"`currency` must be a symbol or code such as $ or EUR, got {currency!r}"
+        )
+    return text

@@ -144,6 +144,9 @@ def select(
             help="Wall-clock seconds for the whole selection (bounds and solver included)."
         ),
     ] = default_of("graph_engine.selection.select:select_creators", "time_limit"),
+    currency: Annotated[
+        str, typer.Option(help="Currency of the costs: a symbol ($, €) or a code (EUR).")
+    ] = default_of("graph_engine.selection.select:select_creators", "currency"),
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
@@ -171,6 +174,7 @@ def select(
             max_following=max_following,
             method=method,
             time_limit=time_limit,
+            currency=currency,
         )
     if exclude:  # reach is among the people not excluded; say how many are reached in all
         from dataclasses import replace
