@@ -192,11 +192,8 @@ def _graph_line(summary: dict[str, Any]) -> str:
 
 def _names(picks: pl.DataFrame) -> list[str]:
     """Label each pick: its handle beside its id when the creators file gave one."""
-    ids = [str(c) for c in picks[s.CREATOR_ID].to_list()]
     name = s.name_column(picks)
-    if name is None:
-        return ids
-    return [f"{h} ({c})" if h else c for c, h in zip(ids, picks[name].to_list(), strict=True)]
+    return _named(picks[s.CREATOR_ID].to_list(), picks[name].to_list() if name else None)
 
 
 def _picks_table(picks: pl.DataFrame, names: list[str], currency: str) -> str:
@@ -226,10 +223,16 @@ def _community_rows(summary: pl.DataFrame) -> list[list[str]]:
                 f"{row['size']:,}",
                 f"{row['unique_audience']:,}",
                 f"{row['internal_density']:.1%}",
-                ", ".join(str(c) for c in row["top_creators"][:5]),
+                ", ".join(_named(row["top_creators"][:5], row.get("top_handles"))),
             ]
         )
     return rows
+
+
+def _named(ids: list[Any], handles: list[Any] | None) -> list[str]:
+    """Each creator as ``handle (id)`` when it has a handle, else its id."""
+    shown = handles if handles is not None else [None] * len(ids)
+    return [f"{h} ({c})" if h else str(c) for c, h in zip(ids, shown, strict=False)]
 
 
 def _table(rows: list[list[str]]) -> str:
