@@ -273,6 +273,44 @@ class AudienceGraph:
             self.filters,
         )
 
+    def excluding(self, exclude: Exclusion) -> AudienceGraph:
+        """Leave people out of every measure (see `Exclusion`): drop their edges.
+
+        Parameters
+        ----------
+        exclude
+            The creators whose audiences, and the followers, to leave out.
+
+        Returns
+        -------
+        AudienceGraph
+            The same creators with the rest of their followers (`filters` says so);
+            the graph itself when nothing is excluded.
+        """
+        if not exclude:
+            return self
+        drop = np.zeros(self.n_followers, dtype=bool)
+        for c in self.creator_index(exclude.audience_of).tolist():
+            drop[self.indices[self.indptr[c] : self.indptr[c + 1]]] = True
+        if exclude.followers:
+            ids = self.followers[s.FOLLOWER_ID]
+            listed = pl.Series([str(f) for f in exclude.followers]).cast(ids.dtype, strict=False)
+            drop |= ids.is_in(listed.drop_nulls().implode()).to_numpy()
+        keep = ~drop[self.indices]
+        rows = np.repeat(np.arange(self.n_creators), self.degrees)[keep]
+        degrees = np.bincount(rows, minlength=self.n_creators)
+        indptr = np.zeros(self.n_creators + 1, dtype=np.int64)
+        np.cumsum(degrees, out=indptr[1:])
+        note = exclude.describe(int(drop.sum()))
+        return _restricted(
+            self.creators,
+            lambda: self.followers,
+            indptr,
+            self.indices[keep],
+            degrees,
+            (*self.filters, note),
+        )
+
     # -- exports ------------------------------------------------------------------------
 
     def to_networkx(self) -> networkx.Graph:

@@ -112,6 +112,17 @@ class CreatorsSection(_Section):
     )
 
 
+class AudienceSection(_Section):
+    """``[audience]``: people to leave out of every measure (incremental reach)."""
+
+    exclude_audience_of: list[Id] = Field(
+        default=[], description="creators whose followers are left out (ids or handles)"
+    )
+    exclude_followers: str | None = Field(
+        default=None, description="file of follower ids to leave out, one per line"
+    )
+
+
 class OverlapSection(_Section):
     """``[overlap]``: the pairwise overlap written to ``overlap.parquet``."""
 
@@ -234,9 +245,10 @@ class Job(_Section):
     ----------
     path
         The job file, as given to `read_job`.
-    edges, store, creators_file, ids_file
-        ``input.edges``, ``input.store``, ``input.creators`` and ``creators.ids_file``
-        resolved against the job file's folder (each checked to exist).
+    edges, store, creators_file, ids_file, exclude_followers
+        ``input.edges``, ``input.store``, ``input.creators``, ``creators.ids_file`` and
+        ``audience.exclude_followers`` resolved against the job file's folder (each
+        checked to exist).
     out_dir
         The absolute output folder: ``output.dir`` or `read_job`'s ``output_dir``.
     """
@@ -244,6 +256,9 @@ class Job(_Section):
     input: InputSection = Field(default=InputSection(), description="exactly one of edges / store")
     creators: CreatorsSection = Field(
         default=CreatorsSection(), description="which creators the analysis considers"
+    )
+    audience: AudienceSection = Field(
+        default=AudienceSection(), description="people left out of every measure"
     )
     overlap: OverlapSection = OverlapSection()
     communities: CommunitiesSection = CommunitiesSection()
@@ -256,12 +271,14 @@ class Job(_Section):
     store: Path | None = None
     creators_file: Path | None = None
     ids_file: Path | None = None
+    exclude_followers: Path | None = None
     out_dir: Path = Path("out")
 
 
 _MODELS: dict[str, type[_Section]] = {
     "input": InputSection,
     "creators": CreatorsSection,
+    "audience": AudienceSection,
     "overlap": OverlapSection,
     "communities": CommunitiesSection,
     "selection": SelectionSection,
@@ -520,6 +537,10 @@ def _resolve(job: Job, p: Path, output_dir: str | None) -> Job:
         updates["creators_file"] = _existing(base, job.input.creators, "input.creators", p)
     if job.creators.ids_file is not None:
         updates["ids_file"] = _existing(base, job.creators.ids_file, "creators.ids_file", p)
+    if job.audience.exclude_followers is not None:
+        updates["exclude_followers"] = _existing(
+            base, job.audience.exclude_followers, "audience.exclude_followers", p
+        )
     if job.input.store is not None:
         store = base / job.input.store
         if not (store / "CURRENT").is_file():

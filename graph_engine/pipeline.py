@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine.communities import Communities, detect_communities
 from graph_engine.errors import InputError, ParameterError
-from graph_engine.graph import AudienceGraph, read_store
+from graph_engine.graph import AudienceGraph, Exclusion, read_store
 from graph_engine.ingestion import ingest
 from graph_engine.job import Job, read_job
 from graph_engine.outputs import dumps_json, fsync_dir, write_frames, write_text
@@ -68,7 +68,7 @@ def run_job(job: Job, *, progress: Progress | None = None) -> JobResult:
         tables = _ingest(job, say)
         store = out / "store" if job.store is None else job.store
         graph = read_store(store) if tables is None else AudienceGraph.from_tables(tables)
-        summary, written, selection = _stages(_choose(graph, job), job, stage, say)
+        summary, written, selection = _stages(_choose(graph, job), job, stage, say, graph)
         if tables is not None:  # the store is written last: a failed stage changes nothing
             say(f"store: {store}")
             mode: WriteMode = "replace" if current_version(store) else "create"
@@ -104,9 +104,12 @@ def _staged(out: Path) -> Iterator[Path]:
 
 
 def _stages(
-    graph: AudienceGraph, job: Job, out: Path, say: Progress
+    graph: AudienceGraph, job: Job, out: Path, say: Progress, whole: AudienceGraph
 ) -> tuple[dict[str, Any], dict[str, Path], Selection | None]:
-    """Run every enabled stage on `graph`, writing into `out`: summary, files, selection."""
+    """Run every enabled stage on `graph`, writing into `out`: summary, files, selection.
+
+    `whole` is the store's graph with nobody excluded (for the selection's total reach).
+    """
     outputs: dict[str, Path] = {}
     summary: dict[str, Any] = {"job": job.path.name}
     summary["graph"] = {
@@ -114,6 +117,8 @@ def _stages(
         "followers": graph.n_followers,
         "edges": graph.n_edges,
     }
+    if graph.filters:
+        summary["audience_filter"] = "; ".join(graph.filters)
     if job.overlap.enabled:
         say("overlap: pairwise shared followers")
         summary["overlap"] = _overlap(graph, job, out, outputs)
@@ -130,6 +135,9 @@ def _stages(
     if job.selection.enabled:
         say("selection: " + _describe(job))
         selection = _select(graph, job, found)
+        if graph.filters:  # reach is incremental: say how many the picks reach in all
+            picked = whole.creator_index(selection.picks[s.CREATOR_ID].to_list())
+            selection = replace(selection, total_reach=whole.take(picked).n_followers)
         summary["selection"] = _selection_outputs(graph, selection, out, outputs)
     if job.output.plots:
         say("plots")
@@ -284,20 +292,33 @@ def _selection_outputs(
 
 
 def _choose(graph: AudienceGraph, job: Job) -> AudienceGraph:
+    """Choose the creators of ``[creators]``, leaving out the people of ``[audience]``.
+
+    Creators are chosen by observed followers in the store, before any exclusion.
+    """
     c = job.creators
-    ids = [str(x) for x in c.ids]
-    if job.ids_file is not None:
-        lines = (line.strip() for line in job.ids_file.read_text().splitlines())
-        ids += [line for line in lines if line and not line.startswith("#")]
-    sub = graph.subgraph(
+    ids = [str(x) for x in c.ids] + (_id_lines(job.ids_file) if job.ids_file else [])
+    rows = graph.choose(
         creators=ids or None,
         tiers=list(c.tiers) or None,
         min_followers=c.min_followers,
         max_followers=c.max_followers,
     )
-    if sub.n_creators == 0:
+    if rows.size == 0:
         raise ParameterError("no creator matches the [creators] section of the job")
-    return sub
+    exclude = Exclusion(
+        audience_of=tuple(str(x) for x in job.audience.exclude_audience_of),
+        followers=tuple(_id_lines(job.exclude_followers) if job.exclude_followers else []),
+    )
+    if not exclude and rows.size == graph.n_creators:
+        return graph
+    return graph.excluding(exclude).take(rows)
+
+
+def _id_lines(path: Path) -> list[str]:
+    """Read the ids of a file with one per line (blank lines and ``#`` comments skipped)."""
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def _describe(job: Job) -> str:

@@ -118,3 +118,39 @@ def test_an_unknown_excluded_creator_is_one_clear_error(store):
     out = invoke("audience", store, "1", "--exclude-audience-of", "nobody")
     assert out.code == 1 and "Traceback" not in out.stderr
     assert invoke("audience", store, "1", "--exclude-audience-of", " , ").code == 1
+
+
+def test_excluding_in_memory_equals_excluding_while_reading(store, listed):
+    import numpy as np
+
+    path, _ = listed
+    exclude = Exclusion(audience_of=BRAND, followers=tuple(path.read_text().split()))
+    read = read_store(store, exclude=exclude)
+    held = read_store(store).excluding(exclude)
+    assert np.array_equal(read.indptr, held.indptr)
+    assert np.array_equal(read.indices, held.indices)
+    assert read.creators.equals(held.creators) and read.followers.equals(held.followers)
+    assert read.filters == held.filters
+
+
+def test_a_run_leaves_out_the_audience_of_the_job(store, audiences, tmp_path):
+    job = tmp_path / "job.toml"
+    job.write_text(
+        f'[input]\nedges = ["{SYNTHETIC / "edges.parquet"}"]\n'
+        f'creators = "{SYNTHETIC / "creators.csv"}"\n'
+        '[audience]\nexclude_audience_of = ["29", "@creator_68"]\n'
+        "[selection]\ncount = 3\n[output]\nplots = false\nreport = false\n"
+    )
+    out = invoke("run", job, "--output-dir", tmp_path / "run")
+    assert out.code == 0, out.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["audience_filter"].startswith("excluding")
+    chosen = json.loads((tmp_path / "run" / "selection.json").read_text())
+    picks = [int(p["creator_id"]) for p in chosen["picks"]]
+    gone = audiences[29] | audiences[68]
+    reached = set().union(*(audiences[p] for p in picks))
+    assert chosen["reach"] == len(reached - gone)
+    assert chosen["total_reach"] == len(reached)
+    pairs = pl.read_parquet(tmp_path / "run" / "overlap.parquet")
+    a, b, n = pairs.select("creator_a", "creator_b", "shared").row(0)
+    assert n == len((audiences[a] & audiences[b]) - gone)

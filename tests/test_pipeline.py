@@ -153,7 +153,7 @@ def test_readme_job_reference_is_the_typed_job():
     assert (
         set(documented)
         == sections
-        == {"input", "creators", "overlap", "communities", "selection", "output"}
+        == {"input", "creators", "audience", "overlap", "communities", "selection", "output"}
     )
     for section, keys in documented.items():
         model = getattr(defaults, section)
@@ -318,7 +318,15 @@ def test_every_key_of_the_reference_parses_back_to_its_default():
 
     reference = tomllib.loads(job_reference())
     defaults = Job()
-    assert list(reference) == ["input", "creators", "overlap", "communities", "selection", "output"]
+    assert list(reference) == [
+        "input",
+        "creators",
+        "audience",
+        "overlap",
+        "communities",
+        "selection",
+        "output",
+    ]
     for section, shown in reference.items():
         model = getattr(defaults, section)
         assert list(shown) == list(type(model).model_fields), section
