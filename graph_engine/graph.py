@@ -13,6 +13,7 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError, did_you_mean
+from graph_engine.exclusion import Exclusion
 from graph_engine.names import CreatorId, CreatorLookup
 from graph_engine.store import StoreVersion, reading
 
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = [
     "AudienceGraph",
     "CreatorId",
-    "Exclusion",
     "read_reach",
     "read_shared_counts",
     "read_store",
@@ -296,6 +296,8 @@ class AudienceGraph:
             ids = self.followers[s.FOLLOWER_ID]
             listed = pl.Series([str(f) for f in exclude.followers]).cast(ids.dtype, strict=False)
             drop |= ids.is_in(listed.drop_nulls().implode()).to_numpy()
+        if exclude.where:
+            drop |= exclude._outside(self.followers.lazy())
         keep = ~drop[self.indices]
         rows = np.repeat(np.arange(self.n_creators), self.degrees)[keep]
         degrees = np.bincount(rows, minlength=self.n_creators)
@@ -353,91 +355,6 @@ class AudienceGraph:
             if col not in (s.CREATOR_ID,):
                 g.vs[col] = self.creators[col].to_list() + [None] * n_f
         return g
-
-
-@dataclass(frozen=True)
-class Exclusion:
-    """People left out of every measure: a brand's own audience, a past campaign's, a list.
-
-    Attributes
-    ----------
-    audience_of
-        Creators (ids or handles) whose followers are excluded (the brand's accounts,
-        last campaign's creators).
-    followers
-        Original follower ids to exclude (ids not in the store are ignored and counted).
-    """
-
-    audience_of: tuple[CreatorId, ...] = ()
-    followers: tuple[int | str, ...] = ()
-
-    def __bool__(self) -> bool:
-        """Return whether anything is excluded."""
-        return bool(self.audience_of or self.followers)
-
-    def mask(self, version: StoreVersion) -> np.ndarray:
-        """Mark the excluded people among a version's followers (dense id -> excluded).
-
-        Reads the excluded creators' edges (their row groups only) and, for listed
-        followers, the followers' id column.
-
-        Parameters
-        ----------
-        version
-            The store version.
-
-        Returns
-        -------
-        numpy.ndarray
-            A boolean mask over the version's dense follower ids.
-        """
-        drop = np.zeros(version.rows("followers"), dtype=bool)
-        if self.audience_of:
-            rows = CreatorLookup(version.read("creators")).index(self.audience_of)
-            of = (
-                version.scan("edges")
-                .filter(pl.col(s.CREATOR).is_in(pl.Series(rows, dtype=pl.Int32)))
-                .select(s.FOLLOWER)
-                .collect()
-            )
-            drop[of[s.FOLLOWER].to_numpy()] = True
-        if self.followers:
-            dtype = version.scan("followers").collect_schema()[s.FOLLOWER_ID]
-            listed = pl.Series([str(f) for f in self.followers]).cast(dtype, strict=False)
-            hit = (
-                version.scan("followers")
-                .filter(pl.col(s.FOLLOWER_ID).is_in(listed.drop_nulls().implode()))
-                .select(s.FOLLOWER)
-                .collect()
-            )
-            drop[hit[s.FOLLOWER].to_numpy()] = True
-        return drop
-
-    def describe(self, n_excluded: int | None = None) -> str:
-        """Say in words what is excluded, for every report of the graph.
-
-        Parameters
-        ----------
-        n_excluded
-            How many of the store's followers that removes, when known.
-
-        Returns
-        -------
-        str
-            For example "excluding 1,234 followers: the audience of brand, 50 listed".
-        """
-        parts = []
-        if self.audience_of:
-            shown = ", ".join(str(c) for c in self.audience_of[:5])
-            more = f" and {len(self.audience_of) - 5} more" if len(self.audience_of) > 5 else ""
-            parts.append(f"the audience of {shown}{more}")
-        if self.followers:
-            parts.append(f"{len(self.followers):,} listed followers")
-        count = "" if n_excluded is None else f"{n_excluded:,} "
-        return (
-            f"excluding {count}followers ({' and '.join(parts)}): reach is incremental, "
-            "among the people not excluded"
-        )
 
 
 def read_store(

@@ -121,6 +121,9 @@ class AudienceSection(_Section):
     exclude_followers: str | None = Field(
         default=None, description="file of follower ids to leave out, one per line"
     )
+    followers_where: str | None = Field(
+        default=None, description='only followers matching this, e.g. "following < 500"'
+    )
 
 
 class OverlapSection(_Section):

@@ -21,10 +21,10 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError
+from graph_engine.exclusion import Exclusion
 from graph_engine.graph import (
     AudienceGraph,
     CreatorId,
-    Exclusion,
     read_shared_counts,
 )
 from graph_engine.names import creator_columns
@@ -387,7 +387,7 @@ def similar_creators(
     by
         The metric to rank by.
     exclude
-        With a store: people left out of every count (see `graph.Exclusion`); a graph
+        With a store: people left out of every count (see `exclusion.Exclusion`); a graph
         is filtered when it is read (`read_store(..., exclude=)`).
 
     Returns

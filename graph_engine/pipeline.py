@@ -22,7 +22,8 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine.communities import Communities, detect_communities
 from graph_engine.errors import InputError, ParameterError
-from graph_engine.graph import AudienceGraph, Exclusion, read_store
+from graph_engine.exclusion import Exclusion
+from graph_engine.graph import AudienceGraph, read_store
 from graph_engine.ingestion import ingest
 from graph_engine.job import Job, read_job
 from graph_engine.outputs import dumps_json, fsync_dir, write_frames, write_text
@@ -309,6 +310,7 @@ def _choose(graph: AudienceGraph, job: Job) -> AudienceGraph:
     exclude = Exclusion(
         audience_of=tuple(str(x) for x in job.audience.exclude_audience_of),
         followers=tuple(_id_lines(job.exclude_followers) if job.exclude_followers else []),
+        where=job.audience.followers_where,
     )
     if not exclude and rows.size == graph.n_creators:
         return graph

@@ -15,7 +15,8 @@ from graph_engine.errors import InputError, ParameterError
 from graph_engine.vocab import Metric
 
 if TYPE_CHECKING:
-    from graph_engine.graph import AudienceGraph, Exclusion
+    from graph_engine.exclusion import Exclusion
+    from graph_engine.graph import AudienceGraph
 
 __all__ = [
     "ByOpt",
@@ -86,9 +87,20 @@ ExcludeFollowersOpt = Annotated[
     ),
 ]
 
+FollowersWhereOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--followers-where",
+        help='Only followers matching this expression count, e.g. "following < 500" '
+        "(columns of the followers table; ==, <, in [...], and, or, not).",
+    ),
+]
 
-def exclusion(audience_of: str | None, followers_file: Path | None) -> Exclusion | None:
-    """Turn the exclusion options into a `graph_engine.graph.Exclusion` (None when unset).
+
+def exclusion(
+    audience_of: str | None, followers_file: Path | None, where: str | None = None
+) -> Exclusion | None:
+    """Turn the exclusion options into a `graph_engine.exclusion.Exclusion` (None when unset).
 
     Parameters
     ----------
@@ -96,19 +108,23 @@ def exclusion(audience_of: str | None, followers_file: Path | None) -> Exclusion
         Comma-separated creator ids or handles.
     followers_file
         A file with one follower id per line.
+    where
+        A `graph_engine.where` expression: only followers matching it count.
 
     Returns
     -------
     Exclusion or None
         What to leave out.
     """
-    from graph_engine.graph import Exclusion
+    from graph_engine.exclusion import Exclusion
 
     creators = tuple(c.strip() for c in (audience_of or "").split(",") if c.strip())
     followers = tuple(read_id_file(followers_file)) if followers_file is not None else ()
     if audience_of is not None and not creators:
         raise ParameterError("`--exclude-audience-of` names no creator")
-    found = Exclusion(audience_of=creators, followers=followers)
+    if where is not None and not where.strip():
+        raise ParameterError("`--followers-where` is empty")
+    found = Exclusion(audience_of=creators, followers=followers, where=where or None)
     return found if found else None
 
 

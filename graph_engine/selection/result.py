@@ -119,7 +119,7 @@ class Selection:
     notes
         Remarks for the user.
     total_reach
-        With people excluded (`graph.Exclusion`), everyone the picks reach, excluded
+        With people excluded (`exclusion.Exclusion`), everyone the picks reach, excluded
         people included (`reach` counts only the others); else None.
     """
 
@@ -191,10 +191,9 @@ class Selection:
 
     def _reached(self) -> str:
         """Describe picks, reach, share and cost: the start of every summary."""
-        new = " new" if self.constraints.get("audience_filter") else ""  # incremental reach
         total = "" if self.total_reach is None else f", {_num(self.total_reach)} in all"
         return (
-            f"{self.picks.height} creators reach {_num(self.reach)}{new} unique followers"
+            f"{self.picks.height} creators reach {_num(self.reach)} unique followers"
             f"{total} ({100 * self.reach_share:.1f}% of the eligible audience) for "
             f"{money(self.total_cost, self.currency)}"
         )

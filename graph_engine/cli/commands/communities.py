@@ -12,6 +12,7 @@ from graph_engine.cli._options import (
     CreatorsOpt,
     ExcludeAudienceOfOpt,
     ExcludeFollowersOpt,
+    FollowersWhereOpt,
     FormatOpt,
     MaxFollowersOpt,
     MinFollowersOpt,
@@ -37,6 +38,7 @@ def communities(
     max_followers: MaxFollowersOpt = None,
     exclude_audience_of: ExcludeAudienceOfOpt = None,
     exclude_followers: ExcludeFollowersOpt = None,
+    followers_where: FollowersWhereOpt = None,
     method: Annotated[CommunityMethod, typer.Option(help="leiden or louvain.")] = default_of(
         "graph_engine.communities:detect_communities", "method"
     ),
@@ -56,7 +58,7 @@ def communities(
     """Find communities of creators sharing audiences (Leiden or Louvain)."""
     from graph_engine.communities import detect_communities
 
-    exclude = exclusion(exclude_audience_of, exclude_followers)
+    exclude = exclusion(exclude_audience_of, exclude_followers, followers_where)
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers, exclude)
     with status("finding communities ..."):
         found = detect_communities(

@@ -15,6 +15,7 @@ from graph_engine.cli._options import (
     CreatorsOpt,
     ExcludeAudienceOfOpt,
     ExcludeFollowersOpt,
+    FollowersWhereOpt,
     FormatOpt,
     MaxFollowersOpt,
     MinFollowersOpt,
@@ -40,6 +41,7 @@ def overlap(
     max_followers: MaxFollowersOpt = None,
     exclude_audience_of: ExcludeAudienceOfOpt = None,
     exclude_followers: ExcludeFollowersOpt = None,
+    followers_where: FollowersWhereOpt = None,
     min_shared: Annotated[
         int, typer.Option(help="Only pairs sharing at least N followers.")
     ] = default_of("graph_engine.overlap:compute_overlap", "min_shared"),
@@ -62,7 +64,7 @@ def overlap(
 
     if limit < 1:
         raise ParameterError(f"`--limit` must be at least 1 (pairs shown), got {limit}")
-    exclude = exclusion(exclude_audience_of, exclude_followers)
+    exclude = exclusion(exclude_audience_of, exclude_followers, followers_where)
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers, exclude)
     for note in graph.filters:
         echo(f"note: {note}", err=True)
@@ -121,6 +123,7 @@ def audience(
     creators_file: CreatorsFileOpt = None,
     exclude_audience_of: ExcludeAudienceOfOpt = None,
     exclude_followers: ExcludeFollowersOpt = None,
+    followers_where: FollowersWhereOpt = None,
     plot: Annotated[
         Path | None,
         typer.Option(
@@ -140,7 +143,9 @@ def audience(
         raise ParameterError("no creators given; hint: `graph-engine audience STORE ID ID ...`")
     # read only the listed creators' edges: time follows the list, not the store
     graph = read_store(
-        store, creators=ids, exclude=exclusion(exclude_audience_of, exclude_followers)
+        store,
+        creators=ids,
+        exclude=exclusion(exclude_audience_of, exclude_followers, followers_where),
     )
     for note in graph.filters:
         echo(f"note: {note}", err=True)
@@ -167,13 +172,14 @@ def similar(
     by: ByOpt = default_of("graph_engine.overlap:similar_creators", "by"),
     exclude_audience_of: ExcludeAudienceOfOpt = None,
     exclude_followers: ExcludeFollowersOpt = None,
+    followers_where: FollowersWhereOpt = None,
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
     """Creators whose audiences are most like one creator's."""
     from graph_engine.overlap import similar_creators
 
-    exclude = exclusion(exclude_audience_of, exclude_followers)
+    exclude = exclusion(exclude_audience_of, exclude_followers, followers_where)
     # counts only the edges of the creator's followers: no graph is loaded
     result = similar_creators(store, creator, top_k=top_k, by=by, exclude=exclude)
     if exclude:

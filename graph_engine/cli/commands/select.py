@@ -13,6 +13,7 @@ from graph_engine.cli._options import (
     CreatorsOpt,
     ExcludeAudienceOfOpt,
     ExcludeFollowersOpt,
+    FollowersWhereOpt,
     FormatOpt,
     MaxFollowersOpt,
     MinFollowersOpt,
@@ -104,6 +105,7 @@ def select(
     max_followers: MaxFollowersOpt = None,
     exclude_audience_of: ExcludeAudienceOfOpt = None,
     exclude_followers: ExcludeFollowersOpt = None,
+    followers_where: FollowersWhereOpt = None,
     must_include: Annotated[
         str | None, typer.Option(help="Comma-separated creator ids to always pick.")
     ] = None,
@@ -153,7 +155,7 @@ def select(
     """Choose creators for the most unique reach under a count, budget or target reach."""
     from graph_engine.selection import select_creators
 
-    exclude = exclusion(exclude_audience_of, exclude_followers)
+    exclude = exclusion(exclude_audience_of, exclude_followers, followers_where)
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers, exclude)
     with status("selecting creators ..."):
         selection = select_creators(
