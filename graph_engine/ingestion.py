@@ -17,11 +17,19 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.errors import InputError, RejectedRowsError
-from graph_engine.readers import Direction, EdgeFormat, read_creators, read_edges
+from graph_engine.readers import (
+    Direction,
+    EdgeFormat,
+    read_creators,
+    read_edges,
+    read_followers,
+)
 from graph_engine.store import WriteMode, commit
 from graph_engine.tables import (
     StoreTables,
+    attributes_of,
     build_tables,
+    check_follower_attributes,
     check_metadata,
     count_rejects,
     merge_metadata,
@@ -46,6 +54,8 @@ def ingest(
     tier_thresholds: tuple[int, int, int] = s.DEFAULT_TIER_THRESHOLDS,
     strict: bool = False,
     base: StoreTables | None = None,
+    followers: str | os.PathLike[str] | pl.DataFrame | None = None,
+    followers_column: str = s.FOLLOWER_ID,
 ) -> StoreTables:
     r"""Read edge files (and creators metadata) into the tables of a new store version.
 
@@ -67,6 +77,11 @@ def ingest(
         and sources are kept, its metadata is updated column by column by the new file.
     strict
         Raise `RejectedRowsError` when any row would be rejected.
+    followers, followers_column
+        Optional follower attributes (a file keyed by follower id, or a frame with a
+        `follower_id` column): country, a bot flag, a value, ... stored as columns of the
+        followers table, for `--followers-where` and `--weight`. An append updates them
+        column by column, like creators metadata.
 
     Returns
     -------
@@ -126,6 +141,13 @@ def ingest(
             if isinstance(creators, pl.DataFrame)
             else read_creators(creators, creator_column=creators_column)
         )
+    attributes = None
+    if followers is not None:
+        attributes = (
+            check_follower_attributes(followers)
+            if isinstance(followers, pl.DataFrame)
+            else read_followers(followers, follower_column=followers_column)
+        )
     edges = [b.edges for b in batches]
     sources_info = [b.source.to_dict() for b in batches]
     del batches
@@ -135,7 +157,8 @@ def ingest(
         rejects = pl.concat([base.rejects, rejects])
         sources_info = base.sources + sources_info
         meta = merge_metadata(metadata_of(base), meta)
-    tables = build_tables(edges, meta, tier_thresholds=tier_thresholds)
+        attributes = merge_metadata(attributes_of(base), attributes, key=s.FOLLOWER_ID)
+    tables = build_tables(edges, meta, tier_thresholds=tier_thresholds, followers_meta=attributes)
     return replace(
         tables,
         id_space=id_space,

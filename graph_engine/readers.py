@@ -30,7 +30,12 @@ from graph_engine.sniff import (
     readable_file,
     sniff_separator,
 )
-from graph_engine.tables import check_metadata, count_rejects, empty_rejects
+from graph_engine.tables import (
+    check_follower_attributes,
+    check_metadata,
+    count_rejects,
+    empty_rejects,
+)
 from graph_engine.vocab import Direction, EdgeFormat
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "narrow_ids",
     "read_creators",
     "read_edges",
+    "read_followers",
 ]
 
 # Id text that exports write for a missing value: such an id is missing, not a creator.
@@ -498,26 +504,53 @@ def read_creators(
     Ids are read as text, stripped and typed like edge ids (``007`` stays a string).
     Wholly empty rows are skipped; a row with values but no id is an error.
     """
-    p = readable_file(path, "creators file")
+    meta = _read_keyed(path, creator_column, s.CREATOR_ID, "creators")
+    return check_metadata(meta, f"creators file `{Path(path)}`")
+
+
+def read_followers(
+    path: str | os.PathLike[str], *, follower_column: str = s.FOLLOWER_ID
+) -> pl.DataFrame:
+    """Read a follower attributes file (CSV/TSV, Parquet or JSON lines), one row per follower.
+
+    Parameters
+    ----------
+    path
+        The file; text may be gzip-compressed.
+    follower_column
+        The column holding the follower id (renamed to ``follower_id``).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``follower_id`` (typed like edge ids) and the attribute columns (country, a bot
+        flag, a value, ...), checked by `graph_engine.tables.check_follower_attributes`.
+    """
+    frame = _read_keyed(path, follower_column, s.FOLLOWER_ID, "followers")
+    return check_follower_attributes(frame, f"followers file `{Path(path)}`")
+
+
+def _read_keyed(path: str | os.PathLike[str], column: str, key: str, kind: str) -> pl.DataFrame:
+    """Read a file of one row per creator (or follower) keyed by `column`, renamed `key`."""
+    p = readable_file(path, f"{kind} file")
     check_gzip(p)
     fmt = detect_format(p)
     if fmt != "parquet":
         check_text(p, fmt)
     try:
-        meta = _read_table(p, fmt, creator_column)
+        frame = _read_table(p, fmt, column)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(
-            f"cannot read creators file `{p}`{_bad_json_line(p) if fmt == 'jsonl' else ''}: "
+            f"cannot read {kind} file `{p}`{_bad_json_line(p) if fmt == 'jsonl' else ''}: "
             f"{first_line(exc)}; hint: CSV/TSV with a header, Parquet or JSON lines"
         ) from exc
-    _require_columns(p, meta.columns, [creator_column], "name it with `--creators-column`")
-    if creator_column != s.CREATOR_ID and s.CREATOR_ID in meta.columns:
+    _require_columns(p, frame.columns, [column], f"name it with `--{kind}-column`")
+    if column != key and key in frame.columns:
         raise SchemaError(
-            f"creators file `{p}` has a column `{s.CREATOR_ID}` besides the id column "
-            f"`{creator_column}`; hint: rename or drop one of them"
+            f"{kind} file `{p}` has a column `{key}` besides the id column `{column}`; "
+            "hint: rename or drop one of them"
         )
-    meta = _creator_ids(p, meta.rename({creator_column: s.CREATOR_ID}), fmt)
-    return check_metadata(meta, f"creators file `{p}`")
+    return _keyed_ids(p, frame.rename({column: key}), fmt, key, kind)
 
 
 def _read_table(p: Path, fmt: str, id_column: str) -> pl.DataFrame:
@@ -544,19 +577,19 @@ def _bad_json_line(p: Path) -> str:
     return ""
 
 
-def _creator_ids(p: Path, meta: pl.DataFrame, fmt: str) -> pl.DataFrame:
+def _keyed_ids(p: Path, meta: pl.DataFrame, fmt: str, key: str, kind: str) -> pl.DataFrame:
     """Type and strip the ids; skip wholly empty rows, refuse rows with values but no id."""
-    ids = _as_id(meta[s.CREATOR_ID], f"creators file `{p}`")
+    ids = _as_id(meta[key], f"{kind} file `{p}`")
     if ids.dtype == pl.String:
         ids = narrow_ids(ids.str.strip_chars().replace("", None))
-    meta = meta.with_columns(ids.alias(s.CREATOR_ID))
+    meta = meta.with_columns(ids.alias(key))
     meta = meta.with_row_index("_line", 2 if fmt == "csv" else 1)
-    no_id = meta.filter(pl.col(s.CREATOR_ID).is_null())
+    no_id = meta.filter(pl.col(key).is_null())
     with_values = no_id.filter(~pl.all_horizontal(pl.exclude("_line").is_null()))
     if with_values.height:
         raise SchemaError(
-            f"creators file `{p}` line {with_values['_line'][0]} has no `{s.CREATOR_ID}` "
+            f"{kind} file `{p}` line {with_values['_line'][0]} has no `{key}` "
             f"({with_values.height} rows with values but no id); hint: fill in the id or "
             "delete the row"
         )
-    return meta.filter(pl.col(s.CREATOR_ID).is_not_null()).drop("_line")
+    return meta.filter(pl.col(key).is_not_null()).drop("_line")

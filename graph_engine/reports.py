@@ -78,6 +78,11 @@ def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
         "metadata_columns": [
             c for c in creators.columns if c not in (s.CREATOR, s.CREATOR_ID, s.FOLLOWERS, s.TIER)
         ],
+        "follower_attributes": [  # from the Parquet footer: no follower row is read
+            c
+            for c in version.scan("followers").collect_schema().names()
+            if c not in (s.FOLLOWER, s.FOLLOWER_ID, s.FOLLOWING)
+        ],
         "tiers": tiers,
         "degrees": degrees,
         "sources": sources,

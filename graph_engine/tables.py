@@ -21,7 +21,9 @@ from graph_engine.errors import SchemaError
 __all__ = [
     "REJECTS_SCHEMA",
     "StoreTables",
+    "attributes_of",
     "build_tables",
+    "check_follower_attributes",
     "check_metadata",
     "count_rejects",
     "degree_percentiles",
@@ -117,10 +119,13 @@ def build_tables(
     creators_meta: pl.DataFrame | None = None,
     *,
     tier_thresholds: tuple[int, int, int] = s.DEFAULT_TIER_THRESHOLDS,
+    followers_meta: pl.DataFrame | None = None,
 ) -> StoreTables:
     """Dense ids, deduplicated sorted edges, observed counts and tiers from original-id edges.
 
-    Creators listed only in the metadata are kept with zero observed followers. A list
+    Creators listed only in the metadata are kept with zero observed followers; follower
+    attributes (`followers_meta`) are joined to the followers of the edges (a follower
+    with no edge is not in the graph, and a follower without attributes gets nulls). A list
     passed as `edge_frames` is emptied, so that the caller's references do not keep the
     raw id columns alive through the sort (they are the largest thing in memory).
     """
@@ -195,6 +200,8 @@ def build_tables(
             s.FOLLOWING, np.bincount(edges[s.FOLLOWER].to_numpy(), minlength=followers.height)
         )
     )
+    if followers_meta is not None:
+        followers = _join_attributes(followers, followers_meta)
     if creators_meta is not None:
         creators = creators.join(creators_meta, on=s.CREATOR_ID, how="left")
     size = pl.col(s.FOLLOWERS)
@@ -220,6 +227,86 @@ def build_tables(
         duplicates=n_rows - edges.height,
         tier_thresholds=tier_thresholds,
     )
+
+
+def _join_attributes(followers: pl.DataFrame, attributes: pl.DataFrame) -> pl.DataFrame:
+    """Join follower attributes by original id (cast to the edges' id type)."""
+    id_type = followers.schema[s.FOLLOWER_ID]
+    given = attributes.schema[s.FOLLOWER_ID]
+    if id_type == pl.Int64 and given != pl.Int64:
+        bad = attributes.filter(pl.col(s.FOLLOWER_ID).cast(pl.Int64, strict=False).is_null())
+        if bad.height:
+            raise SchemaError(
+                f"followers file `follower_id` {bad[s.FOLLOWER_ID][0]!r} is not an integer, but "
+                "every edge file uses integer follower ids; hint: use the same ids"
+            )
+    attributes = attributes.with_columns(pl.col(s.FOLLOWER_ID).cast(id_type))
+    return followers.join(attributes, on=s.FOLLOWER_ID, how="left", maintain_order="left")
+
+
+def check_follower_attributes(
+    frame: pl.DataFrame, what: str = "follower attributes"
+) -> pl.DataFrame:
+    """Check follower attributes: one row per follower, no computed column, finite numbers.
+
+    Parameters
+    ----------
+    frame
+        A frame with ``follower_id`` and attribute columns.
+    what
+        How error messages name it.
+
+    Returns
+    -------
+    polars.DataFrame
+        The frame, unchanged.
+
+    Raises
+    ------
+    SchemaError
+        On a column the engine computes (`follower`, `following`), a follower listed
+        twice, or a NaN or infinite number.
+    """
+    if s.FOLLOWER_ID not in frame.columns:
+        raise SchemaError(f"{what} has no `{s.FOLLOWER_ID}` column; hint: add the id column")
+    for col in (s.FOLLOWER, s.FOLLOWING):
+        if col in frame.columns:
+            raise SchemaError(
+                f"{what} has a column `{col}`, which the engine computes (creators of the store "
+                "each follower follows); hint: rename it, e.g. `following_count`"
+            )
+    for col, dtype in frame.schema.items():
+        if dtype.is_float():
+            bad = frame.filter(~pl.col(col).is_finite())
+            if bad.height:
+                raise SchemaError(
+                    f"{what} column `{col}` has {bad[col][0]} for follower "
+                    f"{bad[s.FOLLOWER_ID][0]!r} ({bad.height} values); hint: blank those cells"
+                )
+    dupes = frame.filter(pl.col(s.FOLLOWER_ID).is_duplicated())
+    if dupes.height:
+        raise SchemaError(
+            f"{what} lists follower {dupes[s.FOLLOWER_ID][0]!r} more than once "
+            f"({dupes.height} rows involved); hint: keep one row per follower"
+        )
+    return frame
+
+
+def attributes_of(tables: StoreTables) -> pl.DataFrame | None:
+    """Return the follower attributes of a store version (None when it has none).
+
+    Parameters
+    ----------
+    tables
+        The tables of a store version.
+
+    Returns
+    -------
+    polars.DataFrame or None
+        `follower_id` and the attribute columns given at ingest.
+    """
+    extra = [c for c in tables.followers.columns if c not in (s.FOLLOWER, s.FOLLOWING)]
+    return tables.followers.select(extra) if len(extra) > 1 else None
 
 
 # Known metadata columns whose values must be finite and not negative.
@@ -323,26 +410,30 @@ def metadata_of(tables: StoreTables) -> pl.DataFrame | None:
     return tables.creators.select(extra) if len(extra) > 1 else None
 
 
-def merge_metadata(old: pl.DataFrame | None, new: pl.DataFrame | None) -> pl.DataFrame | None:
-    """Merge creators metadata: new values win cell by cell; the rest of `old` is kept.
+def merge_metadata(
+    old: pl.DataFrame | None, new: pl.DataFrame | None, key: str = s.CREATOR_ID
+) -> pl.DataFrame | None:
+    """Merge creators metadata (or follower attributes): new values win cell by cell.
 
     Parameters
     ----------
     old, new
-        Metadata frames keyed by `creator_id` (either may be None).
+        Frames keyed by `key` (either may be None); the rest of `old` is kept.
+    key
+        ``creator_id``, or ``follower_id`` for follower attributes.
 
     Returns
     -------
     polars.DataFrame or None
-        Every creator and column of both.
+        Every row and column of both.
     """
     if old is None or new is None:
         return new if old is None else old
-    if old.schema[s.CREATOR_ID] != new.schema[s.CREATOR_ID]:
-        old = old.with_columns(pl.col(s.CREATOR_ID).cast(pl.String))
-        new = new.with_columns(pl.col(s.CREATOR_ID).cast(pl.String))
-    merged = old.join(new, on=s.CREATOR_ID, how="full", coalesce=True, suffix="__new")
-    updates = [c for c in new.columns if c != s.CREATOR_ID and c in old.columns]
+    if old.schema[key] != new.schema[key]:
+        old = old.with_columns(pl.col(key).cast(pl.String))
+        new = new.with_columns(pl.col(key).cast(pl.String))
+    merged = old.join(new, on=key, how="full", coalesce=True, suffix="__new")
+    updates = [c for c in new.columns if c != key and c in old.columns]
     return merged.with_columns(
         pl.coalesce(pl.col(f"{c}__new"), pl.col(c)).alias(c) for c in updates
     ).drop([f"{c}__new" for c in updates])

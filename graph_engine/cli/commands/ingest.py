@@ -52,6 +52,14 @@ def ingest_command(
     creators: Annotated[
         Path | None, typer.Option("--creators", help="Creators metadata file to join.")
     ] = None,
+    followers: Annotated[
+        Path | None,
+        typer.Option(
+            "--followers",
+            help="Follower attributes file to join (country, bot flag, a value, ...), keyed "
+            "by follower id.",
+        ),
+    ] = None,
     mode: Annotated[
         WriteMode, typer.Option(help="create (new store), append, or replace.")
     ] = default_of("graph_engine.store._commit:write_store", "mode"),
@@ -77,6 +85,9 @@ def ingest_command(
     creators_column: Annotated[
         str, typer.Option(help="Creator id column of the creators file.")
     ] = default_of("graph_engine.ingestion:ingest", "creators_column"),
+    followers_column: Annotated[
+        str, typer.Option(help="Follower id column of the followers file.")
+    ] = default_of("graph_engine.ingestion:ingest", "followers_column"),
     tiers: Annotated[
         str, typer.Option(help="Lower bounds of micro, macro, mega tiers (followers).")
     ] = _DEFAULT_TIERS,
@@ -112,6 +123,8 @@ def ingest_command(
             creators_column=creators_column,
             tier_thresholds=parse_tiers(tiers),
             strict=strict,
+            followers=followers,
+            followers_column=followers_column,
         )
     summary = summarize_store(store)
     render(
