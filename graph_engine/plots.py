@@ -165,7 +165,7 @@ def plot_reach_curve(selection: Selection, path: str | os.PathLike[str]) -> Path
             label=f"eligible audience ({selection.eligible_reach:,.0f})",
         )
         ax.set_xlabel(label)
-        ax.set_ylabel("unique followers reached")
+        ax.set_ylabel(selection.unit)
         ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(textwrap.fill(selection.summary(), 110), fontsize=8)  # wrapped, not clipped

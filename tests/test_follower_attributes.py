@@ -106,3 +106,10 @@ def test_bad_attributes_are_one_clear_error(tmp_path, frame, message):
     with pytest.raises(SchemaError):  # and nothing is written
         ingest_into_store([tmp_path / "e.csv"], tmp_path / "s", followers=pl.DataFrame(frame))
     assert not (tmp_path / "s").exists()
+
+
+def test_a_weighted_total_is_never_called_unique_followers(store):
+    weighted = invoke("select", store, "--count", "1", "--weight", "value").stdout.splitlines()[0]
+    assert "weighted reach (sum of `value`)" in weighted and "unique followers" not in weighted
+    plain = invoke("select", store, "--count", "1").stdout.splitlines()[0]
+    assert "unique followers" in plain

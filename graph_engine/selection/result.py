@@ -193,10 +193,21 @@ class Selection:
         """Describe picks, reach, share and cost: the start of every summary."""
         total = "" if self.total_reach is None else f", {_num(self.total_reach)} in all"
         return (
-            f"{self.picks.height} creators reach {_num(self.reach)} unique followers"
+            f"{self.picks.height} creators reach {self._amount(self.reach)}"
             f"{total} ({100 * self.reach_share:.1f}% of the eligible audience) for "
             f"{money(self.total_cost, self.currency)}"
         )
+
+    @property
+    def unit(self) -> str:
+        """What `reach` counts: unique followers, or a weighted total (never called people)."""
+        weight = self.constraints.get("weight")
+        return "unique followers" if weight is None else f"weighted reach (sum of `{weight}`)"
+
+    def _amount(self, value: float) -> str:
+        if self.constraints.get("weight") is None:
+            return f"{_num(value)} unique followers"
+        return f"a {self.unit} of {_num(value)}"
 
     @property
     def currency(self) -> str:
