@@ -66,8 +66,8 @@ class Communities:
         -------
         dict
             ``n_communities``, ``modularity``, ``method``, ``parameters``, then the tables
-            ``membership`` (each creator's community) and ``communities`` (one row per
-            community: the `summary`).
+            ``membership`` (each creator's community) and ``summary`` (one row per
+            community).
         """
         return {
             "n_communities": self.n_communities,
@@ -75,7 +75,7 @@ class Communities:
             "method": self.method,
             "parameters": self.parameters,
             "membership": self.membership,
-            "communities": self.summary,
+            "summary": self.summary,
         }
 
 

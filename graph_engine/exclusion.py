@@ -57,11 +57,11 @@ class Exclusion:
             raise ParameterError(f"`--followers-where {self.where}` is not true or false")
         return ~keep.to_numpy()
 
-    def mask(self, version: StoreVersion) -> np.ndarray:
-        """Mark the excluded people among a version's followers (dense id -> excluded).
+    def mask(self, version: StoreVersion) -> tuple[np.ndarray, str]:
+        """Mark the excluded people among a version's followers, and say who they are.
 
         Reads the excluded creators' edges (their row groups only) and, for listed
-        followers, the followers' id column.
+        followers or a `where`, the followers table's columns it needs.
 
         Parameters
         ----------
@@ -70,8 +70,9 @@ class Exclusion:
 
         Returns
         -------
-        numpy.ndarray
-            A boolean mask over the version's dense follower ids.
+        tuple
+            A boolean mask over the version's dense follower ids, and its description
+            (`describe`).
         """
         drop = np.zeros(version.rows("followers"), dtype=bool)
         if self.audience_of:
@@ -83,27 +84,44 @@ class Exclusion:
                 .collect()
             )
             drop[of[s.FOLLOWER].to_numpy()] = True
-        if self.followers:
-            dtype = version.scan("followers").collect_schema()[s.FOLLOWER_ID]
-            listed = pl.Series([str(f) for f in self.followers]).cast(dtype, strict=False)
-            hit = (
-                version.scan("followers")
-                .filter(pl.col(s.FOLLOWER_ID).is_in(listed.drop_nulls().implode()))
-                .select(s.FOLLOWER)
-                .collect()
-            )
-            drop[hit[s.FOLLOWER].to_numpy()] = True
-        if self.where:
-            drop |= self._outside(version.scan("followers"))
-        return drop
+        return self.mark_followers(version.scan("followers"), drop)
 
-    def describe(self, n_excluded: int | None = None) -> str:
+    def mark_followers(self, followers: pl.LazyFrame, drop: np.ndarray) -> tuple[np.ndarray, str]:
+        """Add the listed followers and those `where` does not keep to `drop` (by row).
+
+        Parameters
+        ----------
+        followers
+            The followers table (row ``i`` is dense follower ``i``).
+        drop
+            The mask so far (the excluded audiences); changed in place.
+
+        Returns
+        -------
+        tuple
+            The mask and its description.
+        """
+        found = 0
+        if self.followers:
+            dtype = followers.collect_schema()[s.FOLLOWER_ID]
+            listed = pl.Series([str(f) for f in self.followers]).cast(dtype, strict=False)
+            hit = followers.select(pl.col(s.FOLLOWER_ID).is_in(listed.drop_nulls().implode()))
+            listed_mask = hit.collect().to_series().to_numpy()
+            found = int(listed_mask.sum())
+            drop |= listed_mask
+        if self.where:
+            drop |= self._outside(followers)
+        return drop, self.describe(int(drop.sum()), found)
+
+    def describe(self, n_excluded: int | None = None, found: int | None = None) -> str:
         """Say in words who is left out, for every report of the graph.
 
         Parameters
         ----------
         n_excluded
             How many of the store's followers that leaves out, when known.
+        found
+            How many of the listed followers are in the store, when known.
 
         Returns
         -------
@@ -120,11 +138,13 @@ class Exclusion:
             more = f" and {len(self.audience_of) - 5} more" if len(self.audience_of) > 5 else ""
             parts.append(f"the audience of {shown}{more}")
         if self.followers:
-            parts.append(f"{len(self.followers):,} listed followers")
+            of = "" if found is None else f"{found:,} of the "
+            parts.append(f"{of}{len(self.followers):,} listed followers")
         if parts:
             said.append(
                 f"excluding {' and '.join(parts)} (reach is incremental, among the people "
                 "not excluded)"
             )
-        left = "" if n_excluded is None else f"{n_excluded:,} followers left out: "
+        plural = "" if n_excluded == 1 else "s"
+        left = "" if n_excluded is None else f"{n_excluded:,} follower{plural} left out: "
         return left + "; ".join(said)

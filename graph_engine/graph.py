@@ -292,18 +292,12 @@ class AudienceGraph:
         drop = np.zeros(self.n_followers, dtype=bool)
         for c in self.creator_index(exclude.audience_of).tolist():
             drop[self.indices[self.indptr[c] : self.indptr[c + 1]]] = True
-        if exclude.followers:
-            ids = self.followers[s.FOLLOWER_ID]
-            listed = pl.Series([str(f) for f in exclude.followers]).cast(ids.dtype, strict=False)
-            drop |= ids.is_in(listed.drop_nulls().implode()).to_numpy()
-        if exclude.where:
-            drop |= exclude._outside(self.followers.lazy())
+        drop, note = exclude.mark_followers(self.followers.lazy(), drop)
         keep = ~drop[self.indices]
         rows = np.repeat(np.arange(self.n_creators), self.degrees)[keep]
         degrees = np.bincount(rows, minlength=self.n_creators)
         indptr = np.zeros(self.n_creators + 1, dtype=np.int64)
         np.cumsum(degrees, out=indptr[1:])
-        note = exclude.describe(int(drop.sum()))
         return _restricted(
             self.creators,
             lambda: self.followers,
@@ -468,7 +462,7 @@ def read_shared_counts(
         audience = edges.filter(pl.col(s.CREATOR) == c).select(s.FOLLOWER).collect()
         mine = audience[s.FOLLOWER].to_numpy()
         if exclude:
-            drop = exclude.mask(v)
+            drop, _ = exclude.mask(v)
             mine = mine[~drop[mine]]
             gone = pl.Series(np.flatnonzero(drop), dtype=pl.Int32).implode()
             left = edges.filter(~pl.col(s.FOLLOWER).is_in(gone)).group_by(s.CREATOR).len()
@@ -527,8 +521,8 @@ def _read_excluding(
     version: StoreVersion, choice: dict[str, Any] | None, exclude: Exclusion
 ) -> AudienceGraph:
     """Read the chosen creators with the excluded people's edges left out."""
-    drop = exclude.mask(version)
-    return _read_chosen(version, choice, drop, (exclude.describe(int(drop.sum())),))
+    drop, note = exclude.mask(version)
+    return _read_chosen(version, choice, drop, (note,))
 
 
 def _restricted(

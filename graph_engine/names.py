@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
@@ -15,6 +16,7 @@ from graph_engine.errors import UnknownCreatorError, did_you_mean
 __all__ = ["CreatorId", "CreatorLookup", "creator_columns"]
 
 CreatorId = int | str
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: `²` is not an id
 
 
 def creator_columns(
@@ -111,7 +113,7 @@ class CreatorLookup:
 
     def _one(self, cid: CreatorId) -> int:
         key: Any = cid
-        if self._numeric and isinstance(cid, str) and cid.strip().lstrip("-").isdigit():
+        if self._numeric and isinstance(cid, str) and _INTEGER.fullmatch(cid.strip()):
             key = int(cid)
         elif not self._numeric and not isinstance(cid, str):
             key = str(cid)

@@ -51,6 +51,7 @@ def overlap_network(graph: AudienceGraph, pairs: pl.DataFrame, *, seed: int = 0)
     import networkx as nx
 
     index = {cid: i for i, cid in enumerate(graph.creator_ids().to_list())}
+    pairs = _one_row_per_pair(pairs, index)
     a = np.array([index[c] for c in pairs["creator_a"].to_list()], dtype=np.int64)
     b = np.array([index[c] for c in pairs["creator_b"].to_list()], dtype=np.int64)
     weights = pairs["jaccard"].to_numpy()
@@ -78,6 +79,22 @@ def overlap_network(graph: AudienceGraph, pairs: pl.DataFrame, *, seed: int = 0)
         edge = dict(zip(_EDGE_COLUMNS, values, strict=True))
         net.add_edge(ids[x], ids[y], weight=edge["jaccard"], **edge)
     return net
+
+
+def _one_row_per_pair(pairs: pl.DataFrame, index: dict[Any, int]) -> pl.DataFrame:
+    """Orient every pair from the lower dense id and drop repeats.
+
+    ``--top-k`` can list a pair once from each side; the one-sided columns (shares,
+    followers) are swapped with the ends.
+    """
+    rank = pl.col("creator_a").replace_strict(index, return_dtype=pl.Int64) > pl.col(
+        "creator_b"
+    ).replace_strict(index, return_dtype=pl.Int64)
+    swap = {"creator_a": "creator_b", "share_of_a": "share_of_b", "followers_a": "followers_b"}
+    swap |= {v: k for k, v in swap.items()}
+    flipped = pairs.filter(rank).rename({k: v for k, v in swap.items() if k in pairs.columns})
+    both = pl.concat([pairs.filter(~rank), flipped.select(pairs.columns)])
+    return both.unique(["creator_a", "creator_b"], keep="first", maintain_order=True)
 
 
 def write_network(

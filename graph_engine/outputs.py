@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from graph_engine.errors import InputError, ParameterError
 
 __all__ = [
     "EXCEL_ROWS",
+    "FIGURES",
     "SUMMARY",
     "TABLE_SUFFIXES",
     "atomic_path",
@@ -43,7 +45,8 @@ __all__ = [
 
 TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json", ".xlsx")
 EXCEL_ROWS = 1_048_575  # rows a worksheet holds below its header
-SUMMARY = "summary"  # the part of a report that holds its figures (the scalars)
+SUMMARY = "summary"  # the part of a report that holds its figures (the scalars) ...
+FIGURES = "figures"  # ... or this, when the report has a table named `summary`
 
 
 def to_jsonable(value: Any) -> Any:
@@ -431,7 +434,7 @@ def write_result(
     group of figures such as ``constraints``); in any other
     table format each part is a file of its own: the `main` table (by default the first)
     at `path`, the others at ``STEM.PART.EXT`` (the figures at ``STEM.summary.EXT``, one
-    row). No part is left out.
+    row, or ``STEM.figures.EXT`` when a table is named ``summary``). No part is left out.
 
     Parameters
     ----------
@@ -459,12 +462,12 @@ def write_result(
         # scalars on the summary sheet; a dict of figures (constraints, solve) on its own
         groups = {k: v for k, v in figures.items() if isinstance(v, dict) and v}
         scalars = {k: v for k, v in figures.items() if k not in groups}
-        sheets: dict[str, pl.DataFrame | dict[str, Any]] = {SUMMARY: scalars} if scalars else {}
+        about = SUMMARY if SUMMARY not in tables else FIGURES
+        sheets: dict[str, pl.DataFrame | dict[str, Any]] = {about: scalars} if scalars else {}
         return [write_workbook({**sheets, **tables, **groups}, target)]
-    if SUMMARY in tables and figures:
-        raise ValueError(f"a report's table may not be named `{SUMMARY}`")  # a bug, not input
-    first = main if main is not None else next(iter(tables), SUMMARY)
-    parts = {**({SUMMARY: figures_row(figures)} if figures else {}), **tables}
+    about = SUMMARY if SUMMARY not in tables else FIGURES  # communities has a `summary` table
+    first = main if main is not None else next(iter(tables), about)
+    parts = {**({about: figures_row(figures)} if figures else {}), **tables}
     if first not in parts:
         raise ValueError(f"the report has no part `{first}`")
     order = [first, *(k for k in parts if k != first)]
@@ -511,14 +514,26 @@ def write_workbook(
     with atomic_path(path) as tmp:
         book = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True})
         formats = _Formats(book)
+        taken: set[str] = set()
         for name, sheet in sheets.items():
-            ws = book.add_worksheet(name[:31])
+            ws = book.add_worksheet(_sheet_name(name, taken))
             if isinstance(sheet, dict):
                 _figures_sheet(ws, sheet, formats)
             else:
                 _table_sheet(ws, sheet, name, formats)
         book.close()
     return Path(path)
+
+
+def _sheet_name(name: str, taken: set[str]) -> str:
+    """Make a worksheet name Excel accepts: no brackets, colons, slashes, ``*`` or ``?``."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'")[:31] or "sheet"
+    unique, k = base, 1
+    while unique.casefold() in taken:
+        k += 1
+        unique = f"{base[: 31 - len(str(k)) - 1]}_{k}"
+    taken.add(unique.casefold())
+    return unique
 
 
 def _too_long(path: Path, name: str, rows: str) -> ParameterError:

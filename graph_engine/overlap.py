@@ -132,7 +132,8 @@ def overlap_blocks(
             progress(done, len(blocks))
         return frame
 
-    with ThreadPoolExecutor(_threads()) as pool:
+    pool = ThreadPoolExecutor(_threads())
+    try:
         pending: deque[Any] = deque()
         for block in blocks:
             pending.append(pool.submit(work, block))
@@ -140,6 +141,10 @@ def overlap_blocks(
                 yield finished(pending.popleft().result())
         while pending:
             yield finished(pending.popleft().result())
+    finally:
+        # no wait: a reader that stops early may close this generator from any thread
+        # (even, when it is garbage-collected, one of the pool's), which cannot join itself
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def compute_overlap(

@@ -29,6 +29,7 @@ from graph_engine.job import Job, read_job
 from graph_engine.outputs import dumps_json, fsync_dir, write_frames, write_text
 from graph_engine.overlap import audience_report, empty_pairs, overlap_blocks
 from graph_engine.plots import plot_community_sizes, plot_overlap_matrix, plot_reach_curve
+from graph_engine.readers import read_id_list
 from graph_engine.run_report import REPORT_NAME, ReportInputs, render_report
 from graph_engine.selection import Selection, select_creators
 from graph_engine.store import WriteMode, current_version, write_store
@@ -298,7 +299,8 @@ def _choose(graph: AudienceGraph, job: Job) -> AudienceGraph:
     Creators are chosen by observed followers in the store, before any exclusion.
     """
     c = job.creators
-    ids = [str(x) for x in c.ids] + (_id_lines(job.ids_file) if job.ids_file else [])
+    ids = [str(x) for x in c.ids]
+    ids += read_id_list(job.ids_file, "`creators.ids_file`") if job.ids_file else []
     rows = graph.choose(
         creators=ids or None,
         tiers=list(c.tiers) or None,
@@ -309,18 +311,16 @@ def _choose(graph: AudienceGraph, job: Job) -> AudienceGraph:
         raise ParameterError("no creator matches the [creators] section of the job")
     exclude = Exclusion(
         audience_of=tuple(str(x) for x in job.audience.exclude_audience_of),
-        followers=tuple(_id_lines(job.exclude_followers) if job.exclude_followers else []),
+        followers=tuple(
+            read_id_list(job.exclude_followers, "`audience.exclude_followers` file")
+            if job.exclude_followers
+            else []
+        ),
         where=job.audience.followers_where,
     )
     if not exclude and rows.size == graph.n_creators:
         return graph
     return graph.excluding(exclude).take(rows)
-
-
-def _id_lines(path: Path) -> list[str]:
-    """Read the ids of a file with one per line (blank lines and ``#`` comments skipped)."""
-    lines = (line.strip() for line in path.read_text().splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
 
 
 def _describe(job: Job) -> str:

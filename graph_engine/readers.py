@@ -48,6 +48,7 @@ __all__ = [
     "read_creators",
     "read_edges",
     "read_followers",
+    "read_id_list",
 ]
 
 # Id text that exports write for a missing value: such an id is missing, not a creator.
@@ -593,3 +594,39 @@ def _keyed_ids(p: Path, meta: pl.DataFrame, fmt: str, key: str, kind: str) -> pl
             "delete the row"
         )
     return meta.filter(pl.col(key).is_not_null()).drop("_line")
+
+
+def read_id_list(path: str | os.PathLike[str], what: str = "ids file") -> list[str]:
+    """Read ids from a text file, one per line (blank lines and ``#`` comments skipped).
+
+    Parameters
+    ----------
+    path
+        The file (UTF-8; a byte-order mark is ignored).
+    what
+        How errors name it (e.g. "`--exclude-followers` file").
+
+    Returns
+    -------
+    list of str
+        The ids, in file order.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, or lists no id.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{what} `{p}` not found (check the path)")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot read {what} `{p}`: {exc}; hint: UTF-8 text, one id per line"
+        ) from None
+    ids = [line.strip() for line in text.splitlines()]
+    ids = [i for i in ids if i and not i.startswith("#")]
+    if not ids:
+        raise InputError(f"{what} `{p}` lists no id; hint: one id per line")
+    return ids

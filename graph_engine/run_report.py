@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,14 +158,16 @@ def _bound_in_words(sel: dict[str, Any]) -> str:
     """Say what the certificate proves, in the words an analyst would use."""
     if sel.get("cost_lower_bound") is not None:
         low, cost = float(sel["cost_lower_bound"]), float(sel["total_cost"])
+        if sel.get("constraints", {}).get("minimize") != "cost":
+            count, fewest = len(sel.get("picks", [])), math.ceil(low - 1e-9)
+            if sel["optimal"] or count <= fewest:
+                return "No plan with fewer creators reaches this target: this one is the smallest."
+            return (
+                f"No plan reaching the target needs fewer than {fewest:,} creators, so this "
+                f"plan uses at most {count - fewest:,} more than the fewest possible."
+            )
         if sel["optimal"] or cost <= low:
             return "No cheaper plan reaches this target: this plan is the cheapest possible."
-        if sel.get("constraints", {}).get("minimize") != "cost":
-            count = len(sel.get("picks", []))
-            return (
-                f"No plan reaching the target needs fewer than {low:,.2f} creators, so this "
-                f"plan uses at most {count / low - 1:.1%} more than the fewest possible."
-            )
         return (
             f"No plan reaching the target costs less than {money(low, _currency(sel))}, so this "
             f"plan costs at most {cost / low - 1:.1%} more than the cheapest possible."

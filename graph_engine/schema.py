@@ -160,7 +160,17 @@ ColumnKind = Literal["id", "count", "share", "percent", "money", "ratio"]
 COLUMN_KINDS: Final[dict[str, ColumnKind]] = {
     # identifiers are text everywhere: no thousands separators, no 1e+18 in a workbook
     **dict.fromkeys(
-        (CREATOR_ID, FOLLOWER_ID, "creator_a", "creator_b", "top_creators", *NAME_COLUMNS), "id"
+        (
+            CREATOR_ID,
+            FOLLOWER_ID,
+            "creator_a",
+            "creator_b",
+            "top_creators",
+            "top_handles",
+            "top_names",
+            *NAME_COLUMNS,
+        ),
+        "id",
     ),
     **dict.fromkeys(
         (
@@ -209,6 +219,7 @@ COLUMN_KINDS: Final[dict[str, ColumnKind]] = {
             "internal_density",
             "target_reach",
             "min_engagement",
+            "share",
         ),
         "share",
     ),

@@ -6,7 +6,10 @@ accepted; each becomes a polars expression, so nothing is ever evaluated as Pyth
 - column names, and constants (numbers, text in quotes, ``true``/``false``/``null``);
 - comparisons ``==, !=, <, <=, >, >=`` (chained: ``10 <= following < 500``);
 - ``in`` / ``not in`` a list of constants (``country in ["DE", "AT"]``);
-- ``and``, ``or``, ``not`` and parentheses.
+- ``and``, ``or``, ``not`` and parentheses;
+- ``column == null`` / ``column != null``: whether a cell is missing.
+
+A comparison with a missing cell is false (the follower is not kept).
 """
 
 from __future__ import annotations
@@ -95,6 +98,9 @@ def _compare(node: ast.Compare, text: str, names: list[str]) -> pl.Expr:
             values = _values(right, text)
             part = _operand(left, text, names).is_in(values)
             part = ~part if isinstance(op, ast.NotIn) else part
+        elif isinstance(op, ast.Eq | ast.NotEq) and _is_null(right) != _is_null(left):
+            column = _operand(right if _is_null(left) else left, text, names)
+            part = column.is_null() if isinstance(op, ast.Eq) else column.is_not_null()
         elif type(op) in _COMPARE:
             part = _COMPARE[type(op)](_operand(left, text, names), _operand(right, text, names))
         else:
@@ -103,6 +109,11 @@ def _compare(node: ast.Compare, text: str, names: list[str]) -> pl.Expr:
         left = right
     assert out is not None
     return out
+
+
+def _is_null(node: ast.AST) -> bool:
+    """`null` (or `None`): compared with ``==``/``!=`` it asks whether a cell is missing."""
+    return isinstance(node, ast.Name) and node.id in ("null", "None")
 
 
 def _operand(node: ast.AST, text: str, names: list[str]) -> pl.Expr:

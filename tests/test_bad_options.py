@@ -92,8 +92,8 @@ def test_an_option_of_the_wrong_type_is_a_usage_error(store, args):
 def test_communities_write_nested_columns_to_csv_as_json_text(store, tmp_path):
     out = invoke("communities", store, "--output", tmp_path / "c.csv")
     assert out.code == 0, out.stderr
-    summary = pl.read_csv(tmp_path / "c.communities.csv")
-    figures = pl.read_csv(tmp_path / "c.summary.csv")  # every part is written: the figures too
+    summary = pl.read_csv(tmp_path / "c.summary.csv")
+    figures = pl.read_csv(tmp_path / "c.figures.csv")  # every part is written: the figures too
     assert figures.height == 1 and figures["n_communities"][0] == summary.height
     assert 0 < figures["modularity"][0] < 1
     assigned = pl.read_csv(tmp_path / "c.csv", schema_overrides={"creator_id": pl.String})

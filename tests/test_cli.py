@@ -252,8 +252,8 @@ def test_communities_then_select_with_caps(sample_store, tmp_path):
 
     membership = pl.read_parquet(out)
     assert membership.columns == ["creator_id", "community"] and membership.height == 100
-    assert pl.read_parquet(tmp_path / "comm.communities.parquet").height == info["n_communities"]
-    assert pl.read_parquet(tmp_path / "comm.summary.parquet")["modularity"][0] == info["modularity"]
+    assert pl.read_parquet(tmp_path / "comm.summary.parquet").height == info["n_communities"]
+    assert pl.read_parquet(tmp_path / "comm.figures.parquet")["modularity"][0] == info["modularity"]
     sel = invoke(
         "select",
         sample_store,

@@ -222,3 +222,38 @@ def test_money_is_shown_with_the_currency_given(store):
     assert "for $" in invoke("select", store, "--count", "2").stdout.splitlines()[0]
     bad = invoke("select", store, "--count", "2", "--currency", "a b")
     assert bad.code == 1 and "currency" in bad.stderr
+
+
+def test_a_top_k_network_has_each_pair_once_with_shares_from_its_ends(store, tmp_path):
+    import networkx as nx
+
+    from graph_engine import compute_overlap, read_store
+
+    out = invoke("overlap", store, "--top-k", "2", "--output", tmp_path / "k.gexf")
+    assert out.code == 0, out.stderr
+    net = nx.read_gexf(tmp_path / "k.gexf")
+    pairs = compute_overlap(read_store(store), top_k=2)
+    unique = {tuple(sorted((a, b))) for a, b in pairs.select("creator_a", "creator_b").rows()}
+    assert net.number_of_edges() == len(unique)
+    for a, b, share_a in pairs.select("creator_a", "creator_b", "share_of_a").rows():
+        edge = net.edges[str(a), str(b)]
+        mine = "share_of_a" if a == min(a, b) else "share_of_b"  # stored from the lower id
+        assert float(edge[mine]) == pytest.approx(share_a)
+
+
+def test_odd_input_is_one_line_not_a_traceback(store, tmp_path):
+    from .sweep import run_cli
+
+    for args in (
+        ["overlap", store, "--min-shared", "200", "-o", tmp_path / "a[1]?.xlsx"],
+        ["audience", store, "--", "--1"],
+        ["audience", store, "²"],
+        ["select", store, "--count", "1", "--currency", "1"],
+        ["creators", store, "--tier", "micr"],
+    ):
+        out = run_cli(*args)
+        assert "Traceback" not in out.stderr, (args, out.stderr)
+        assert out.code in (0, 1), (args, out.stderr)
+    assert run_cli("creators", store, "--tier", "micr").code == 1
+    assert run_cli("select", store, "--count", "1", "--currency", "1").code == 1
+    assert (tmp_path / "a[1]?.xlsx").is_file()

@@ -42,6 +42,9 @@ ROWS = FRAME.to_dicts()
             lambda r: r["score"] != 1.0 and r["country"] in ("DE", "FR"),
         ),
         ("score > -2", lambda r: r["score"] > -2),
+        ("country != null", lambda r: r["country"] is not None),
+        ("null == following or bot", lambda r: r["following"] is None or r["bot"]),
+        ("not (country == null)", lambda r: r["country"] is not None),
     ],
 )
 def test_the_language_keeps_what_a_python_predicate_keeps(text, keep):

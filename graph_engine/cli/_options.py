@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from graph_engine.errors import InputError, ParameterError
+from graph_engine.errors import ParameterError
 from graph_engine.vocab import Metric
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ __all__ = [
     "TierOpt",
     "creator_choice",
     "load_graph",
-    "read_id_file",
 ]
 
 Format = Literal["table", "json", "csv"]
@@ -119,7 +118,12 @@ def exclusion(
     from graph_engine.exclusion import Exclusion
 
     creators = tuple(c.strip() for c in (audience_of or "").split(",") if c.strip())
-    followers = tuple(read_id_file(followers_file)) if followers_file is not None else ()
+    from graph_engine.readers import read_id_list
+
+    listed = (
+        [] if followers_file is None else read_id_list(followers_file, "`--exclude-followers` file")
+    )
+    followers = tuple(listed)
     if audience_of is not None and not creators:
         raise ParameterError("`--exclude-audience-of` names no creator")
     if where is not None and not where.strip():
@@ -191,29 +195,12 @@ def creator_choice(
     if creators:
         ids = [c.strip() for c in creators.split(",") if c.strip()]
     if creators_file is not None:
-        ids = (ids or []) + read_id_file(creators_file)
+        from graph_engine.readers import read_id_list
+
+        ids = (ids or []) + read_id_list(creators_file, "`--creators-file`")
     return {
         "creators": ids,
         "tiers": tier or None,
         "min_followers": min_followers,
         "max_followers": max_followers,
     }
-
-
-def read_id_file(path: Path) -> list[str]:
-    """Read creator ids from a file, one per line (blank lines and # comments skipped).
-
-    Parameters
-    ----------
-    path
-        The file.
-
-    Returns
-    -------
-    list of str
-        The ids, in file order.
-    """
-    if not path.is_file():
-        raise InputError(f"creators file `{path}` not found (check the path)")
-    lines = (line.strip() for line in path.read_text().splitlines())
-    return [line for line in lines if line and not line.startswith("#")]

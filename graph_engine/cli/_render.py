@@ -282,8 +282,8 @@ def _table(
 ) -> Table:
     """Draw the first rows as a rich table, cells shown by column meaning, fitted to `width`.
 
-    Columns that do not fit are left out (ids and handles first are always kept) and
-    named in the caption; nothing is cut inside a header or a cell.
+    Columns that do not fit are left out (the leading ids and handles are always kept)
+    and named in the caption; nothing is cut inside a header or a cell.
     """
     from rich.table import Table
 
@@ -299,8 +299,9 @@ def _table(
     need = [max([len(c), *map(len, col)]) + 3 for c, col in zip(frame.columns, cells, strict=True)]
     keep: list[int] = []
     used = 1
-    for j, w in enumerate(need):
-        if used + w <= width or kinds[j] == "id" or not keep:
+    leading = next((j for j, k in enumerate(kinds) if k != "id"), len(kinds))
+    for j, w in enumerate(need):  # the leading ids always; then what fits, left to right
+        if used + w <= width or j < max(leading, 1):
             keep.append(j)
             used += w
     table = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -218,6 +219,8 @@ class Selection:
         """Summarise a cover that meets its target, with its cost lower bound."""
         by_cost = self.constraints.get("minimize") == "cost"
         spent = self.total_cost if by_cost else float(self.picks.height)
+        if not by_cost:  # a count: no plan uses a fraction of a creator
+            lb = float(math.ceil(lb - 1e-9))
         status = (
             "the cheapest possible (proven)"
             if self.optimal

@@ -504,7 +504,8 @@ def _exact_stage(sol: _Solution, p: Problem, limits: Constraints, deadline: Dead
 
 def _currency(currency: str) -> str:
     text = currency.strip()
-    if not text or len(text) > 8 or any(c.isspace() or not c.isprintable() for c in text):
+    bad = any(c.isspace() or c.isdigit() or not c.isprintable() for c in text)
+    if not text or len(text) > 8 or bad:
         raise ParameterError(
             f"`currency` must be a symbol or code such as $ or EUR, got {currency!r}"
         )

@@ -12,11 +12,15 @@ from graph_engine.cli._render import render, write
 __all__ = ["creators", "info", "register"]
 
 
-def info(store: StoreArg, format: FormatOpt = "table") -> None:
+def info(store: StoreArg, output: OutputOpt = None, format: FormatOpt = "table") -> None:
     """Show the counts, tiers, degree percentiles, sources and rejected rows of a store."""
     from graph_engine.reports import summarize_store
 
-    render(summarize_store(store), format, title=f"store {store}")
+    summary = summarize_store(store)
+    if output is not None:
+        write(summary, output)
+    else:
+        render(summary, format, title=f"store {store}")
 
 
 def creators(

@@ -24,7 +24,6 @@ from graph_engine.cli._options import (
     TierOpt,
     exclusion,
     load_graph,
-    read_id_file,
 )
 from graph_engine.cli._render import echo, progress_bar, render, status, write
 from graph_engine.errors import ParameterError
@@ -91,8 +90,7 @@ def overlap(
             pairs = pl.concat([ov.empty_pairs(graph), *blocks])
             write_network(graph, pairs, output)
             echo(
-                f"wrote {graph.n_creators:,} creators and {pairs.height:,} pairs to {output}",
-                err=True,
+                f"wrote the overlap network of {graph.n_creators:,} creators to {output}", err=True
             )
             return
         if output is not None:
@@ -137,8 +135,10 @@ def audience(
     """Reach report of a list of creators: reach, duplication, exclusive followers."""
     from graph_engine.graph import read_store
     from graph_engine.overlap import audience_report
+    from graph_engine.readers import read_id_list
 
-    ids = list(creator_ids or []) + (read_id_file(creators_file) if creators_file else [])
+    listed = read_id_list(creators_file, "`--creators-file`") if creators_file else []
+    ids = list(creator_ids or []) + listed
     if not ids:
         raise ParameterError("no creators given; hint: `graph-engine audience STORE ID ID ...`")
     # read only the listed creators' edges: time follows the list, not the store
