@@ -92,7 +92,8 @@ def test_a_selection_workbook_has_picks_curve_and_constraints(store, tmp_path):
     assert all(isinstance(p["marginal_reach"], int | float) for p in picks)
     csv = invoke("select", store, "--count", "3", "--output", tmp_path / "sel.csv")
     assert csv.code == 0, csv.stderr
-    assert pl.read_csv(tmp_path / "sel.csv").height == 3
+    picks_csv = pl.read_csv(tmp_path / "sel.csv")
+    assert picks_csv.height == 3 and picks_csv["reach"].dtype == pl.Int64  # not 26030.0
     assert pl.read_csv(tmp_path / "sel.summary.csv")["constraints.count"][0] == 3
 
 

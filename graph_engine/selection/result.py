@@ -314,6 +314,8 @@ def picks_frame(
             "reach_share": np.cumsum(marginal) / total if total else np.zeros(local.size),
         }
     )
+    if bool(np.all(p.weight == np.round(p.weight))):  # whole people: integers in every file
+        frame = frame.with_columns(pl.col("marginal_reach", "reach").round().cast(pl.Int64))
     if (p.community >= 0).any():
         codes = pl.Series(p.community[local] if local.size else np.zeros(0, dtype=np.int64))
         shown = codes if labels is None else labels.gather(codes.set(codes < 0, None))
