@@ -41,6 +41,7 @@ __all__ = [
     "audience_report",
     "compute_overlap",
     "empty_pairs",
+    "frequency_of",
     "intersection_sizes",
     "overlap_blocks",
     "pair_bound",
@@ -559,6 +560,28 @@ def intersection_sizes(graph: AudienceGraph, idx: np.ndarray) -> dict[int, int]:
 
 
 FREQUENCY_TOP = 4  # the frequency table's last row counts followers reached this often or more
+
+
+def frequency_of(graph: AudienceGraph, index: np.ndarray) -> pl.DataFrame:
+    """Count the followers some creators reach exactly 1, 2, 3 and 4 or more times.
+
+    Parameters
+    ----------
+    graph
+        The graph.
+    index
+        Dense ids of the creators (a plan's picks, a shortlist).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``times`` (``1``, ``2``, ``3``, ``4+``), ``followers`` and their ``share`` of the
+        creators' reach.
+    """
+    rows = [graph.indices[graph.indptr[c] : graph.indptr[c + 1]] for c in np.asarray(index)]
+    members = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
+    counts = np.bincount(members, minlength=graph.n_followers)
+    return _frequency(counts, int(np.count_nonzero(counts)))
 
 
 def _frequency(counts: np.ndarray, reach: int) -> pl.DataFrame:

@@ -258,3 +258,19 @@ def test_odd_input_is_one_line_not_a_traceback(store, tmp_path):
     assert run_cli("creators", store, "--tier", "micr").code == 1
     assert run_cli("select", store, "--count", "1", "--currency", "1").code == 1
     assert (tmp_path / "a[1]?.xlsx").is_file()
+
+
+def test_a_selection_reports_how_often_its_picks_reach_each_follower(store):
+    import json
+
+    from graph_engine import read_store, select_creators
+
+    result = json.loads(invoke("select", store, "--count", "4", "--format", "json").stdout)
+    picks = [int(p["creator_id"]) for p in result["picks"]]
+    edges = pl.read_parquet(SYNTHETIC / "edges.parquet").filter(pl.col("creator_id").is_in(picks))
+    times = edges.group_by("follower_id").len()["len"].to_list()
+    expected = [times.count(1), times.count(2), times.count(3), sum(t >= 4 for t in times)]
+    assert [row["followers"] for row in result["frequency"]] == expected
+    assert sum(expected) == result["reach"]
+    sel = select_creators(read_store(store), count=4)
+    assert sel.frequency is not None and sel.frequency["followers"].to_list() == expected

@@ -119,6 +119,8 @@ class Selection:
         Wall time.
     notes
         Remarks for the user.
+    frequency
+        Followers the picks reach exactly 1, 2, 3 and 4+ times (`overlap.frequency_of`).
     total_reach
         With people excluded (`exclusion.Exclusion`), everyone the picks reach, excluded
         people included (`reach` counts only the others); else None.
@@ -138,6 +140,7 @@ class Selection:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     total_reach: int | None = None
+    frequency: pl.DataFrame | None = None
 
     @property
     def method(self) -> str:
@@ -245,6 +248,7 @@ class Selection:
         """
         return {
             "picks": self.picks,
+            **({"frequency": self.frequency} if self.frequency is not None else {}),
             "reach": self.reach,
             "reach_share": self.reach_share,
             "eligible_reach": self.eligible_reach,

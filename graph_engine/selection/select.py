@@ -20,6 +20,7 @@ import polars as pl
 
 from graph_engine.errors import ParameterError
 from graph_engine.graph import AudienceGraph, CreatorId
+from graph_engine.overlap import frequency_of
 from graph_engine.selection.bounds import (
     LAGRANGIAN_ITERATIONS,
     cover_lagrangian,
@@ -228,7 +229,9 @@ def select_creators(
         if sol.picks == run.picks
         else in_gain_order(sol.p, sol.picks)
     )
+    picked = sol.p.index[np.asarray(sol.picks, dtype=np.int64)] if sol.picks else np.zeros(0)
     return Selection(
+        frequency=frequency_of(graph, picked.astype(np.int64)),
         picks=picks_frame(graph, sol.p, ordered, labels),
         reach=sol.reach,
         eligible_reach=total,
