@@ -575,8 +575,8 @@ def frequency_of(graph: AudienceGraph, index: np.ndarray) -> pl.DataFrame:
     Returns
     -------
     polars.DataFrame
-        ``times`` (``1``, ``2``, ``3``, ``4+``), ``followers`` and their ``share`` of the
-        creators' reach.
+        ``times`` (``1``, ``2``, ``3``, ``4+``), ``followers``, their ``share`` of the
+        creators' reach, and ``at_least`` (effective reach at 1+, 2+, 3+, 4+).
     """
     rows = [graph.indices[graph.indptr[c] : graph.indptr[c + 1]] for c in np.asarray(index)]
     members = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
@@ -585,13 +585,18 @@ def frequency_of(graph: AudienceGraph, index: np.ndarray) -> pl.DataFrame:
 
 
 def _frequency(counts: np.ndarray, reach: int) -> pl.DataFrame:
-    """Followers reached exactly 1, 2, 3 and 4 or more times by the list."""
+    """Followers reached exactly 1, 2, 3 and 4 or more times by the list.
+
+    ``at_least`` is the effective reach at that frequency: followers reached this many
+    times or more (``at_least`` of ``2`` is the effective reach at 2+).
+    """
     times = np.bincount(np.minimum(counts, FREQUENCY_TOP), minlength=FREQUENCY_TOP + 1)[1:]
     return pl.DataFrame(
         {
             "times": [*map(str, range(1, FREQUENCY_TOP)), f"{FREQUENCY_TOP}+"],
             "followers": times.astype(np.int64),
             "share": times / reach if reach else np.zeros(FREQUENCY_TOP),
+            "at_least": np.cumsum(times[::-1])[::-1].astype(np.int64),
         }
     )
 

@@ -198,6 +198,7 @@ COLUMN_KINDS: Final[dict[str, ColumnKind]] = {
             "count",
             "min_followers",
             "max_followers",
+            "at_least",
             "median_followers",
             "rows_read",
             "rows_kept",

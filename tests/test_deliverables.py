@@ -272,5 +272,7 @@ def test_a_selection_reports_how_often_its_picks_reach_each_follower(store):
     expected = [times.count(1), times.count(2), times.count(3), sum(t >= 4 for t in times)]
     assert [row["followers"] for row in result["frequency"]] == expected
     assert sum(expected) == result["reach"]
+    effective = [sum(t >= k for t in times) for k in (1, 2, 3, 4)]  # effective reach at k+
+    assert [row["at_least"] for row in result["frequency"]] == effective
     sel = select_creators(read_store(store), count=4)
     assert sel.frequency is not None and sel.frequency["followers"].to_list() == expected
