@@ -12,6 +12,7 @@ import pytest
 from graph_engine import AudienceGraph, build_tables
 
 Edge = tuple[object, object]
+SYNTHETIC = Path(__file__).resolve().parents[1] / "sample_graphs" / "synthetic"
 
 # (creator, follower) edge lists; every creator has at least one follower
 ZOO: dict[str, list[Edge]] = {
@@ -61,3 +62,23 @@ def write_text(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
         return path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def synthetic_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped synthetic sample as a store, with handles (tests only read it).
+
+    149,344 edges of 300 creators in several Parquet row groups.
+    """
+    from graph_engine import ingest_into_store
+
+    store = tmp_path_factory.mktemp("synthetic") / "store"
+    ingest_into_store([SYNTHETIC / "edges.parquet"], store, creators=SYNTHETIC / "creators.csv")
+    return store
+
+
+@pytest.fixture(scope="session")
+def synthetic_audiences() -> dict[int, set[int]]:
+    """Brute force on the synthetic sample's edge file: creator id -> follower ids."""
+    edges = pl.read_parquet(SYNTHETIC / "edges.parquet")
+    return {int(c): set(fs) for c, fs in edges.group_by("creator_id").agg("follower_id").rows()}

@@ -9,28 +9,22 @@ import openpyxl
 import polars as pl
 import pytest
 
-from graph_engine import ingest_into_store
-
+from .conftest import SYNTHETIC
 from .sweep import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
-SYNTHETIC = ROOT / "sample_graphs" / "synthetic"
 LIST = ["1", "@creator_2", "68", "300"]  # ids and a handle
 IDS = [1, 2, 68, 300]
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    store = tmp_path_factory.mktemp("deliver") / "store"
-    ingest_into_store([SYNTHETIC / "edges.parquet"], store, creators=SYNTHETIC / "creators.csv")
-    return store
+@pytest.fixture()
+def store(synthetic_store: Path) -> Path:
+    return synthetic_store
 
 
-@pytest.fixture(scope="module")
-def audiences() -> dict[int, set[int]]:
-    edges = pl.read_parquet(SYNTHETIC / "edges.parquet").filter(pl.col("creator_id").is_in(IDS))
-    grouped = edges.group_by("creator_id").agg("follower_id").rows()
-    return {int(c): set(fs) for c, fs in grouped}
+@pytest.fixture()
+def audiences(synthetic_audiences: dict[int, set[int]]) -> dict[int, set[int]]:
+    return {i: synthetic_audiences[i] for i in IDS}
 
 
 def _sheet(book: openpyxl.Workbook, name: str) -> list[dict[str, object]]:

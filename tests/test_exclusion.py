@@ -9,30 +9,27 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from graph_engine import UnknownCreatorError, compute_overlap, ingest_into_store, read_store
+from graph_engine import UnknownCreatorError, compute_overlap, read_store
 from graph_engine.exclusion import Exclusion
 from graph_engine.overlap import audience_report, similar_creators
 
+from .conftest import SYNTHETIC
 from .sweep import invoke
 
-SYNTHETIC = Path(__file__).resolve().parents[1] / "sample_graphs" / "synthetic"
 BRAND = ("29", "@creator_68")  # the brand's own accounts: an id and a handle
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    store = tmp_path_factory.mktemp("exclude") / "store"
-    ingest_into_store([SYNTHETIC / "edges.parquet"], store, creators=SYNTHETIC / "creators.csv")
-    return store
+@pytest.fixture()
+def store(synthetic_store: Path) -> Path:
+    return synthetic_store
 
 
-@pytest.fixture(scope="module")
-def audiences() -> dict[int, set[int]]:
-    edges = pl.read_parquet(SYNTHETIC / "edges.parquet")
-    return {int(c): set(fs) for c, fs in edges.group_by("creator_id").agg("follower_id").rows()}
+@pytest.fixture()
+def audiences(synthetic_audiences: dict[int, set[int]]) -> dict[int, set[int]]:
+    return synthetic_audiences
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def listed(tmp_path_factory, audiences) -> tuple[Path, set[int]]:
     people = sorted(audiences[1])[:40] + sorted(audiences[150])[:25]
     path = tmp_path_factory.mktemp("list") / "followers.txt"

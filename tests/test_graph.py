@@ -73,19 +73,6 @@ def test_to_networkx_and_igraph(zoo_edges):
 # --- reading only the chosen creators ---------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def synthetic_store(tmp_path_factory):
-    """The shipped synthetic sample (149,344 edges: several Parquet row groups)."""
-    from pathlib import Path
-
-    from graph_engine import ingest_into_store
-
-    root = Path(__file__).resolve().parents[1] / "sample_graphs" / "synthetic"
-    store = tmp_path_factory.mktemp("partial") / "store"
-    ingest_into_store([root / "edges.parquet"], store, creators=root / "creators.csv")
-    return store
-
-
 def _same_graph(a, b) -> None:
     assert np.array_equal(a.indptr, b.indptr)
     assert np.array_equal(a.indices, b.indices)

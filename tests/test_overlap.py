@@ -199,17 +199,6 @@ def test_strongest_pairs_of_a_stream_are_the_top_of_a_full_sort(by, limit):
     assert list(zip(top["creator_a"], top["creator_b"], strict=True)) == ranked
 
 
-@pytest.fixture(scope="module")
-def synthetic_store(tmp_path_factory):
-    """The shipped synthetic sample (149,344 edges in several Parquet row groups)."""
-    from graph_engine import ingest_into_store
-
-    root = Path(__file__).resolve().parents[1] / "sample_graphs" / "synthetic"
-    store = tmp_path_factory.mktemp("similar") / "store"
-    ingest_into_store([root / "edges.parquet"], store, creators=root / "creators.csv")
-    return store
-
-
 @pytest.mark.parametrize(("creator", "by"), [(1, "jaccard"), ("68", "shared"), (300, "share_of_b")])
 def test_similar_on_a_store_equals_similar_on_its_graph_and_plain_sets(
     synthetic_store, creator, by, monkeypatch

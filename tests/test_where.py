@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from graph_engine import ParameterError, ingest_into_store, read_store
+from graph_engine import ParameterError, read_store
 from graph_engine.exclusion import Exclusion
 from graph_engine.overlap import audience_report
 from graph_engine.where import parse_where
@@ -79,19 +79,14 @@ def test_an_unknown_column_suggests_the_closest():
         parse_where("contry == 'DE'", FRAME.columns)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    root = Path(__file__).resolve().parents[1] / "sample_graphs" / "synthetic"
-    store = tmp_path_factory.mktemp("where") / "store"
-    ingest_into_store([root / "edges.parquet"], store, creators=root / "creators.csv")
-    return store
+@pytest.fixture()
+def store(synthetic_store: Path) -> Path:
+    return synthetic_store
 
 
-@pytest.fixture(scope="module")
-def audiences() -> dict[int, set[int]]:
-    root = Path(__file__).resolve().parents[1] / "sample_graphs" / "synthetic"
-    edges = pl.read_parquet(root / "edges.parquet")
-    return {int(c): set(fs) for c, fs in edges.group_by("creator_id").agg("follower_id").rows()}
+@pytest.fixture()
+def audiences(synthetic_audiences: dict[int, set[int]]) -> dict[int, set[int]]:
+    return synthetic_audiences
 
 
 @pytest.mark.parametrize("limit", [1, 2, 4])
