@@ -10,7 +10,7 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError, did_you_mean
 from graph_engine.store import open_version
-from graph_engine.tables import degree_percentiles
+from graph_engine.tables import degree_percentiles, given_columns
 
 __all__ = [
     "degree_percentiles",
@@ -76,14 +76,11 @@ def summarize_store(store: str | os.PathLike[str]) -> dict[str, Any]:
         "rejected": counts["rejected"],
         "creator_id_type": manifest["id_types"][s.CREATOR_ID],
         "id_space": manifest.get("id_space", "shared"),
-        "metadata_columns": [
-            c for c in creators.columns if c not in (s.CREATOR, s.CREATOR_ID, s.FOLLOWERS, s.TIER)
-        ],
-        "follower_attributes": [  # from the Parquet footer: no follower row is read
-            c
-            for c in version.scan("followers").collect_schema().names()
-            if c not in (s.FOLLOWER, s.FOLLOWER_ID, s.FOLLOWING)
-        ],
+        "metadata_columns": given_columns(creators.columns, s.RESERVED_CREATOR_COLUMNS),
+        # from the Parquet footer: no follower row is read
+        "follower_attributes": given_columns(
+            version.scan("followers").collect_schema().names(), s.RESERVED_FOLLOWER_COLUMNS
+        ),
         "tiers": tiers,
         "degrees": degrees,
         "sources": sources,

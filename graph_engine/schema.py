@@ -25,6 +25,7 @@ __all__ = [
     "NAME_COLUMNS",
     "REASON",
     "RESERVED_CREATOR_COLUMNS",
+    "RESERVED_FOLLOWER_COLUMNS",
     "TABLE_KINDS",
     "TIER",
     "TIERS",
@@ -62,8 +63,9 @@ CREATOR_METADATA: Final[dict[str, type[pl.DataType]]] = {
 # Columns that name a creator for people, in order of preference: shown beside the id in
 # every table, and accepted wherever an id is (case-insensitive, with or without `@`).
 NAME_COLUMNS: Final = ("handle", "name")
-# Columns the engine computes; a metadata file may not supply them.
+# Columns the engine computes; a metadata (or follower attributes) file may not supply them.
 RESERVED_CREATOR_COLUMNS: Final = (CREATOR, FOLLOWERS, TIER)
+RESERVED_FOLLOWER_COLUMNS: Final = (FOLLOWER, FOLLOWING)
 
 
 TIERS: Final[tuple[Tier, ...]] = ("nano", "micro", "macro", "mega")

@@ -28,6 +28,7 @@ __all__ = [
     "count_rejects",
     "degree_percentiles",
     "empty_rejects",
+    "given_columns",
     "merge_metadata",
     "metadata_of",
     "original_edges",
@@ -139,15 +140,9 @@ def build_tables(
     n_rows = raw.height
     creator_ids = raw.lazy().select(pl.col(s.CREATOR_ID).unique())
     if creators_meta is not None:
-        meta_ids = creators_meta.select(s.CREATOR_ID)
-        id_type = raw.schema[s.CREATOR_ID]
-        if id_type == pl.Int64 and meta_ids.schema[s.CREATOR_ID] != pl.Int64:
-            bad = meta_ids.filter(pl.col(s.CREATOR_ID).cast(pl.Int64, strict=False).is_null())
-            raise SchemaError(
-                f"creators metadata `creator_id` {bad[s.CREATOR_ID][0]!r} is not an integer, "
-                "but every edge file uses integer creator ids; hint: use the same ids"
-            )
-        creators_meta = creators_meta.with_columns(pl.col(s.CREATOR_ID).cast(id_type))
+        creators_meta = _typed_like(
+            creators_meta, s.CREATOR_ID, raw.schema[s.CREATOR_ID], "creators metadata"
+        )
         creator_ids = pl.concat([creator_ids, creators_meta.lazy().select(s.CREATOR_ID)])
     creator_index = (
         creator_ids.unique()
@@ -230,18 +225,28 @@ def build_tables(
 
 
 def _join_attributes(followers: pl.DataFrame, attributes: pl.DataFrame) -> pl.DataFrame:
-    """Join follower attributes by original id (cast to the edges' id type)."""
+    """Join follower attributes by original id (typed like the edges' ids)."""
     id_type = followers.schema[s.FOLLOWER_ID]
-    given = attributes.schema[s.FOLLOWER_ID]
-    if id_type == pl.Int64 and given != pl.Int64:
-        bad = attributes.filter(pl.col(s.FOLLOWER_ID).cast(pl.Int64, strict=False).is_null())
-        if bad.height:
-            raise SchemaError(
-                f"followers file `follower_id` {bad[s.FOLLOWER_ID][0]!r} is not an integer, but "
-                "every edge file uses integer follower ids; hint: use the same ids"
-            )
-    attributes = attributes.with_columns(pl.col(s.FOLLOWER_ID).cast(id_type))
+    attributes = _typed_like(attributes, s.FOLLOWER_ID, id_type, "follower attributes")
     return followers.join(attributes, on=s.FOLLOWER_ID, how="left", maintain_order="left")
+
+
+def _typed_like(frame: pl.DataFrame, key: str, id_type: pl.DataType, what: str) -> pl.DataFrame:
+    """Cast a metadata file's ids to the edges' id type.
+
+    Where every edge id is an integer, a text id that is not a canonical integer
+    (``abc``, ``007``: ids keep their text) matches no edge, so it is refused.
+    """
+    if id_type == pl.Int64 and frame.schema[key] != pl.Int64:
+        text = frame[key].cast(pl.String)
+        canonical = text.cast(pl.Int64, strict=False).cast(pl.String)
+        bad = text.filter(canonical.is_null() | (canonical != text))
+        if bad.len():
+            raise SchemaError(
+                f"{what} `{key}` {bad[0]!r} is not an integer, but every edge file uses "
+                f"integer {key.removesuffix('_id')} ids; hint: use the same ids"
+            )
+    return frame.with_columns(pl.col(key).cast(id_type))
 
 
 def check_follower_attributes(
@@ -269,7 +274,7 @@ def check_follower_attributes(
     """
     if s.FOLLOWER_ID not in frame.columns:
         raise SchemaError(f"{what} has no `{s.FOLLOWER_ID}` column; hint: add the id column")
-    for col in (s.FOLLOWER, s.FOLLOWING):
+    for col in s.RESERVED_FOLLOWER_COLUMNS:
         if col in frame.columns:
             raise SchemaError(
                 f"{what} has a column `{col}`, which the engine computes (creators of the store "
@@ -305,8 +310,8 @@ def attributes_of(tables: StoreTables) -> pl.DataFrame | None:
     polars.DataFrame or None
         `follower_id` and the attribute columns given at ingest.
     """
-    extra = [c for c in tables.followers.columns if c not in (s.FOLLOWER, s.FOLLOWING)]
-    return tables.followers.select(extra) if len(extra) > 1 else None
+    given = given_columns(tables.followers.columns, s.RESERVED_FOLLOWER_COLUMNS)
+    return tables.followers.select(s.FOLLOWER_ID, *given) if given else None
 
 
 # Known metadata columns whose values must be finite and not negative.
@@ -406,8 +411,26 @@ def metadata_of(tables: StoreTables) -> pl.DataFrame | None:
     polars.DataFrame or None
         `creator_id` and the metadata columns given at ingest.
     """
-    extra = [c for c in tables.creators.columns if c not in (s.CREATOR, s.FOLLOWERS, s.TIER)]
-    return tables.creators.select(extra) if len(extra) > 1 else None
+    given = given_columns(tables.creators.columns, s.RESERVED_CREATOR_COLUMNS)
+    return tables.creators.select(s.CREATOR_ID, *given) if given else None
+
+
+def given_columns(columns: list[str], computed: tuple[str, ...]) -> list[str]:
+    """Return a table's columns given at ingest: neither computed nor the original id.
+
+    Parameters
+    ----------
+    columns
+        The table's columns.
+    computed
+        The columns the engine computes (`schema.RESERVED_CREATOR_COLUMNS`, ...).
+
+    Returns
+    -------
+    list of str
+        The metadata or attribute columns, in table order.
+    """
+    return [c for c in columns if c not in (*computed, s.CREATOR_ID, s.FOLLOWER_ID)]
 
 
 def merge_metadata(

@@ -113,3 +113,18 @@ def test_a_weighted_total_is_never_called_unique_followers(store):
     assert "weighted reach (sum of `value`)" in weighted and "unique followers" not in weighted
     plain = invoke("select", store, "--count", "1").stdout.splitlines()[0]
     assert "unique followers" in plain
+
+
+@pytest.mark.parametrize(
+    ("option", "header", "row"),
+    [("--creators", "creator_id,handle", "007,a"), ("--followers", "follower_id,x", "001,1")],
+)
+def test_a_non_canonical_id_beside_integer_edges_is_one_clear_error(tmp_path, option, header, row):
+    pl.DataFrame({"creator_id": [7, 8], "follower_id": [1, 2]}).write_csv(tmp_path / "e.csv")
+    (tmp_path / "meta.csv").write_text(f"{header}\n{row}\n8,b\n")
+    out = invoke(
+        "ingest", tmp_path / "e.csv", "--store", tmp_path / "s", option, tmp_path / "meta.csv"
+    )
+    assert out.code == 1 and "Traceback" not in out.stderr
+    assert f"{row.split(',')[0]!r} is not an integer" in out.stderr
+    assert not (tmp_path / "s").exists()
