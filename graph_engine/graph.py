@@ -12,7 +12,6 @@ import numpy as np
 import polars as pl
 
 from graph_engine import schema as s
-from graph_engine.errors import ParameterError, did_you_mean
 from graph_engine.exclusion import Exclusion
 from graph_engine.names import CreatorId, CreatorLookup
 from graph_engine.store import StoreVersion, reading
@@ -577,12 +576,7 @@ def _choose(
         chosen[index(creators)] = True
         mask &= chosen
     if tiers:
-        for tier in tiers:
-            if tier not in s.TIERS:
-                raise ParameterError(
-                    f"unknown tier `{tier}`{did_you_mean(tier, s.TIERS)}; tiers are "
-                    f"{', '.join(s.TIERS)}"
-                )
+        s.check_tiers(tiers)
         mask &= table[s.TIER].is_in(list(tiers)).to_numpy()
     if min_followers is not None:
         mask &= degrees >= min_followers

@@ -8,7 +8,7 @@ the store's writer lock and commits the result (`graph_engine.store`).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -134,20 +134,14 @@ def ingest(
             f"{_by_reason(rejects) or 'none'}); "
             "hint: check the column names, the format and the edge direction"
         )
-    meta = None
-    if creators is not None:
-        meta = (
-            check_metadata(creators)
-            if isinstance(creators, pl.DataFrame)
-            else read_creators(creators, creator_column=creators_column)
-        )
-    attributes = None
-    if followers is not None:
-        attributes = (
-            check_follower_attributes(followers)
-            if isinstance(followers, pl.DataFrame)
-            else read_followers(followers, follower_column=followers_column)
-        )
+    meta = _keyed(
+        creators, check_metadata, lambda f: read_creators(f, creator_column=creators_column)
+    )
+    attributes = _keyed(
+        followers,
+        check_follower_attributes,
+        lambda f: read_followers(f, follower_column=followers_column),
+    )
     edges = [b.edges for b in batches]
     sources_info = [b.source.to_dict() for b in batches]
     del batches
@@ -166,6 +160,17 @@ def ingest(
         sources=sources_info,
         duplicates=tables.duplicates + (base.duplicates if base else 0),
     )
+
+
+def _keyed(
+    given: str | os.PathLike[str] | pl.DataFrame | None,
+    check: Callable[[pl.DataFrame], pl.DataFrame],
+    read: Callable[[str | os.PathLike[str]], pl.DataFrame],
+) -> pl.DataFrame | None:
+    """Creators metadata or follower attributes: a frame is checked, a file read (and checked)."""
+    if given is None:
+        return None
+    return check(given) if isinstance(given, pl.DataFrame) else read(given)
 
 
 def _by_reason(rejects: pl.DataFrame) -> str:

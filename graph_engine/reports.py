@@ -8,7 +8,6 @@ from typing import Any
 import polars as pl
 
 from graph_engine import schema as s
-from graph_engine.errors import ParameterError, did_you_mean
 from graph_engine.store import open_version
 from graph_engine.tables import degree_percentiles, given_columns
 
@@ -123,12 +122,7 @@ def list_creators(
     """
     creators = open_version(store).read("creators").drop(s.CREATOR)
     if tiers:
-        for tier in tiers:
-            if tier not in s.TIERS:
-                raise ParameterError(
-                    f"unknown tier `{tier}`{did_you_mean(tier, s.TIERS)}; tiers are "
-                    f"{', '.join(s.TIERS)}"
-                )
+        s.check_tiers(tiers)
         creators = creators.filter(pl.col(s.TIER).is_in(tiers))
     if search:
         needle = search.strip().removeprefix("@").lower()  # cells are lowercased the same way

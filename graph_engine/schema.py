@@ -7,7 +7,7 @@ from typing import Final, Literal
 
 import polars as pl
 
-from graph_engine.errors import ParameterError
+from graph_engine.errors import ParameterError, did_you_mean
 from graph_engine.vocab import IdSpace, Tier
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "IdSpace",
     "Tier",
     "check_tier_thresholds",
+    "check_tiers",
     "column_kind",
     "name_column",
     "tier_expr",
@@ -80,6 +81,32 @@ DEFAULT_PRICE_BY_TIER: Final[dict[str, float]] = {
     "macro": 400.0,
     "mega": 1_400.0,
 }
+
+
+def check_tiers(tiers: Sequence[str]) -> list[str]:
+    """Check tier names (`TIERS`); an unknown one is an error with the closest name.
+
+    Parameters
+    ----------
+    tiers
+        Tier names as given.
+
+    Returns
+    -------
+    list of str
+        The same names.
+
+    Raises
+    ------
+    ParameterError
+        A name is not a tier.
+    """
+    for tier in tiers:
+        if tier not in TIERS:
+            raise ParameterError(
+                f"unknown tier `{tier}`{did_you_mean(tier, TIERS)}; tiers are {', '.join(TIERS)}"
+            )
+    return list(tiers)
 
 
 def check_tier_thresholds(thresholds: Sequence[object]) -> tuple[int, int, int]:

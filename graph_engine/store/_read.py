@@ -147,20 +147,14 @@ class StoreVersion:
             size = file.stat().st_size
             frame = pl.read_parquet(file, columns=columns) if size == entry["bytes"] else None
         except FileNotFoundError:
-            if not self.path.is_dir():
-                raise VersionGone(f"store `{self.root}`: {self.name} was pruned") from None
-            raise self._damaged(f"`{file.name}` is missing") from None
+            raise self._missing(file) from None
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise self._damaged(f"`{file.name}` is unreadable ({exc})") from None
         if frame is None:
             raise self._damaged(
                 f"`{file.name}` has {size:,} bytes, the manifest says {entry['bytes']:,}"
             )
-        if frame.height != self.rows(table):
-            raise self._damaged(
-                f"`{file.name}` has {frame.height:,} rows, the manifest says {self.rows(table):,}"
-            )
-        return frame
+        return self._counted(frame, table)
 
     def read_later(self, table: Table) -> Callable[[], pl.DataFrame]:
         """Open one table now and read it on first call (for a table a query may not need).
@@ -192,9 +186,7 @@ class StoreVersion:
         try:
             handle = file.open("rb")
         except FileNotFoundError:
-            if not self.path.is_dir():
-                raise VersionGone(f"store `{self.root}`: {self.name} was pruned") from None
-            raise self._damaged(f"`{file.name}` is missing") from None
+            raise self._missing(file) from None
         size = os.fstat(handle.fileno()).st_size
         if size != entry["bytes"]:
             handle.close()
@@ -212,12 +204,7 @@ class StoreVersion:
                     raise self._damaged(f"`{file.name}` is unreadable ({exc})") from None
                 finally:
                     handle.close()
-            if frames[0].height != self.rows(table):
-                raise self._damaged(
-                    f"`{file.name}` has {frames[0].height:,} rows, the manifest says "
-                    f"{self.rows(table):,}"
-                )
-            return frames[0]
+            return self._counted(frames[0], table)
 
         weakref.finalize(read, handle.close)  # never read: close the file with the reader
         return read
@@ -258,6 +245,21 @@ class StoreVersion:
             tier_thresholds=tuple(self.manifest["tier_thresholds"]),
             id_space=self.manifest.get("id_space", "shared"),
         )
+
+    def _missing(self, file: Path) -> StoreError:
+        """Say why a table file is gone: its version was pruned, or the version is damaged."""
+        if not self.path.is_dir():
+            return VersionGone(f"store `{self.root}`: {self.name} was pruned")
+        return self._damaged(f"`{file.name}` is missing")
+
+    def _counted(self, frame: pl.DataFrame, table: Table) -> pl.DataFrame:
+        """Return `frame` when it has the rows the manifest records for `table`."""
+        if frame.height != self.rows(table):
+            raise self._damaged(
+                f"`{table}.parquet` has {frame.height:,} rows, the manifest says "
+                f"{self.rows(table):,}"
+            )
+        return frame
 
     def _damaged(self, what: str) -> StoreError:
         return StoreError(
