@@ -117,115 +117,90 @@ def _store_100m() -> Path:
     return store_of("gen-100m", edges_100m(), keep=1)
 
 
-def _engine_audience(store: Callable[[], Path]) -> Callable[[], list[str]]:
-    ids = [str(i) for i in AUDIENCE_IDS]
-    return lambda: [ENGINE, "audience", str(store()), *ids, "--format", "json"]
+def _same(key: str) -> Callable[[dict[str, Any]], list[str]]:
+    def check(results: dict[str, Any]) -> list[str]:
+        got = {name: str((r["result"] or {}).get(key)) for name, r in results.items()}
+        return [] if len(set(got.values())) == 1 else [f"{key} differs: {got}"]
+
+    return check
 
 
-def _duckdb_audience(edges: Callable[[], Path]) -> Callable[[], list[str]]:
-    def argv() -> list[str]:
-        sql = (
-            f"SELECT count(DISTINCT follower_id) FROM '{edges()}' "
-            f"WHERE creator_id IN ({', '.join(map(str, AUDIENCE_IDS))})"
-        )
-        return [sys.executable, "-c", f"import duckdb; print(duckdb.sql({sql!r}).fetchall()[0][0])"]
+def _short_query(
+    name: str,
+    about: str,
+    engine_args: list[str],
+    engine_parse: Callable[[Any], Any],
+    sql: Callable[[Path], str],
+    duckdb_show: str,
+    duckdb_parse: Callable[[str], Any],
+    key: str,
+) -> None:
+    """Register a short query at 4.6M and 100M edges: the engine's CLI vs a DuckDB process.
 
-    return argv
+    `sql(edges)` is DuckDB's query on the raw Parquet; `duckdb_show` prints its rows `r`.
+    """
+    for size, edges, store, items, slow in (
+        ("4.6m", _edges_4m, _store_4m, 4_600_000, False),
+        ("100m", edges_100m, _store_100m, 99_500_000, True),
+    ):
 
+        def engine(store: Callable[[], Path] = store) -> list[str]:
+            return [ENGINE, name, str(store()), *engine_args, "--format", "json"]
 
-def _same_reach(results: dict[str, Any]) -> list[str]:
-    reach = {name: (r["result"] or {}).get("reach") for name, r in results.items()}
-    return [] if len(set(reach.values())) == 1 else [f"reach differs: {reach}"]
+        def duckdb(edges: Callable[[], Path] = edges) -> list[str]:
+            code = (
+                f"import duckdb; r = duckdb.sql({sql(edges())!r}).fetchall(); print({duckdb_show})"
+            )
+            return [sys.executable, "-c", code]
 
-
-for _name, _edges, _store, _items, _slow in (
-    ("audience-cli-4.6m", _edges_4m, _store_4m, 4_600_000, False),
-    ("audience-cli-100m", edges_100m, _store_100m, 99_500_000, True),
-):
-    register(
-        Case(
-            _name,
-            "`graph-engine audience STORE 1 2 3` vs DuckDB distinct count on the raw Parquet",
-            [
-                Contender(
-                    "graph-engine audience",
-                    _process(
-                        _engine_audience(_store), lambda out: {"reach": json.loads(out)["reach"]}
+        register(
+            Case(
+                f"{name}-cli-{size}",
+                about,
+                [
+                    Contender(
+                        f"graph-engine {name}",
+                        _process(engine, lambda out: {key: engine_parse(json.loads(out))}),
                     ),
-                ),
-                Contender(
-                    "duckdb process",
-                    _process(_duckdb_audience(_edges), lambda out: {"reach": int(out.strip())}),
-                ),
-            ],
-            prepare=_store,
-            items=_items,
-            check=_same_reach,
-            slow=_slow,
-        )
-    )
-
-
-def _engine_similar(store: Callable[[], Path]) -> Callable[[], list[str]]:
-    return lambda: [
-        ENGINE,
-        "similar",
-        str(store()),
-        "1",
-        "--by",
-        "shared",
-        "--top-k",
-        "10",
-        "--format",
-        "json",
-    ]
-
-
-def _duckdb_similar(edges: Callable[[], Path]) -> Callable[[], list[str]]:
-    def argv() -> list[str]:
-        sql = (
-            f"WITH a AS (SELECT follower_id FROM '{edges()}' WHERE creator_id = 1) "
-            f"SELECT count(*) AS shared FROM '{edges()}' e JOIN a USING (follower_id) "
-            "WHERE creator_id <> 1 GROUP BY creator_id ORDER BY shared DESC LIMIT 10"
-        )
-        code = f"import duckdb; print([r[0] for r in duckdb.sql({sql!r}).fetchall()])"
-        return [sys.executable, "-c", code]
-
-    return argv
-
-
-def _same_shared(results: dict[str, Any]) -> list[str]:
-    top = {name: str((r["result"] or {}).get("shared")) for name, r in results.items()}
-    return [] if len(set(top.values())) == 1 else [f"top shared counts differ: {top}"]
-
-
-for _name, _edges, _store, _items, _slow in (
-    ("similar-cli-4.6m", _edges_4m, _store_4m, 4_600_000, False),
-    ("similar-cli-100m", edges_100m, _store_100m, 99_500_000, True),
-):
-    register(
-        Case(
-            _name,
-            "`graph-engine similar STORE 1 --by shared` vs a DuckDB join of creator 1's followers",
-            [
-                Contender(
-                    "graph-engine similar",
-                    _process(
-                        _engine_similar(_store),
-                        lambda out: {"shared": [r["shared"] for r in json.loads(out)]},
+                    Contender(
+                        "duckdb process", _process(duckdb, lambda out: {key: duckdb_parse(out)})
                     ),
-                ),
-                Contender(
-                    "duckdb process",
-                    _process(_duckdb_similar(_edges), lambda out: {"shared": json.loads(out)}),
-                ),
-            ],
-            prepare=_store,
-            items=_items,
-            check=_same_shared,
-            slow=_slow,
+                ],
+                prepare=store,
+                items=items,
+                check=_same(key),
+                slow=slow,
+            )
         )
-    )
+
+
+_short_query(
+    "audience",
+    "`graph-engine audience STORE 1 2 3` vs DuckDB distinct count on the raw Parquet",
+    [str(i) for i in AUDIENCE_IDS],
+    lambda report: report["reach"],
+    lambda edges: (
+        f"SELECT count(DISTINCT follower_id) FROM '{edges}' "
+        f"WHERE creator_id IN ({', '.join(map(str, AUDIENCE_IDS))})"
+    ),
+    "r[0][0]",
+    lambda out: int(out.strip()),
+    "reach",
+)
+_short_query(
+    "similar",
+    "`graph-engine similar STORE 1 --by shared` vs a DuckDB join of creator 1's followers",
+    ["1", "--by", "shared", "--top-k", "10"],
+    lambda rows: [row["shared"] for row in rows],
+    lambda edges: (
+        f"WITH a AS (SELECT follower_id FROM '{edges}' WHERE creator_id = 1) "
+        f"SELECT count(*) AS shared FROM '{edges}' e JOIN a USING (follower_id) "
+        "WHERE creator_id <> 1 GROUP BY creator_id ORDER BY shared DESC LIMIT 10"
+    ),
+    "[x[0] for x in r]",
+    json.loads,
+    "shared",
+)
 
 
 def _pairs_rows(path: Path) -> dict[str, int]:
