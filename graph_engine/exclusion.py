@@ -57,7 +57,9 @@ class Exclusion:
             raise ParameterError(f"`--followers-where {self.where}` is not true or false")
         return ~keep.to_numpy()
 
-    def mask(self, version: StoreVersion) -> tuple[np.ndarray, str]:
+    def mask(
+        self, version: StoreVersion, creators: pl.DataFrame | None = None
+    ) -> tuple[np.ndarray, str]:
         """Mark the excluded people among a version's followers, and say who they are.
 
         Reads the excluded creators' edges (their row groups only) and, for listed
@@ -67,6 +69,8 @@ class Exclusion:
         ----------
         version
             The store version.
+        creators
+            Its creators table, when the caller has read it already.
 
         Returns
         -------
@@ -76,7 +80,8 @@ class Exclusion:
         """
         drop = np.zeros(version.rows("followers"), dtype=bool)
         if self.audience_of:
-            rows = CreatorLookup(version.read("creators")).index(self.audience_of)
+            table = version.read("creators") if creators is None else creators
+            rows = CreatorLookup(table).index(self.audience_of)
             of = (
                 version.scan("edges")
                 .filter(pl.col(s.CREATOR).is_in(pl.Series(rows, dtype=pl.Int32)))

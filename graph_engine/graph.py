@@ -395,10 +395,8 @@ def read_store(
     chosen = chosen or max_followers is not None
 
     def load(v: StoreVersion) -> AudienceGraph:
-        if exclude:
-            return _read_excluding(v, choice if chosen else None, exclude)
-        if chosen:
-            return _read_chosen(v, choice)
+        if chosen or exclude:
+            return _read_chosen(v, choice if chosen else None, exclude)
         edges = v.read("edges")
         return AudienceGraph.from_edges(
             edges[s.CREATOR].to_numpy(),
@@ -461,7 +459,7 @@ def read_shared_counts(
         audience = edges.filter(pl.col(s.CREATOR) == c).select(s.FOLLOWER).collect()
         mine = audience[s.FOLLOWER].to_numpy()
         if exclude:
-            drop, _ = exclude.mask(v)
+            drop, _ = exclude.mask(v, table)
             mine = mine[~drop[mine]]
             gone = pl.Series(np.flatnonzero(drop), dtype=pl.Int32).implode()
             left = edges.filter(~pl.col(s.FOLLOWER).is_in(gone)).group_by(s.CREATOR).len()
@@ -483,15 +481,12 @@ def read_shared_counts(
 
 
 def _read_chosen(
-    version: StoreVersion,
-    choice: dict[str, Any] | None,
-    drop: np.ndarray | None = None,
-    filters: tuple[str, ...] = (),
+    version: StoreVersion, choice: dict[str, Any] | None, exclude: Exclusion | None = None
 ) -> AudienceGraph:
     """Read the chosen creators (all when `choice` is None) and their followers.
 
-    Only the chosen creators' edges are read; edges to followers marked in `drop` (a
-    mask over the store's dense follower ids) are left out.
+    Only the chosen creators' edges are read; edges to the people `exclude` marks are
+    left out, and the graph's `filters` say so.
     """
     table = version.read("creators")
     if choice is None:
@@ -506,22 +501,16 @@ def _read_chosen(
         )
     creator = edges[s.CREATOR].to_numpy()
     follower = edges[s.FOLLOWER].to_numpy()
-    if drop is not None:
+    filters: tuple[str, ...] = ()
+    if exclude:
+        drop, note = exclude.mask(version, table)
         keep = ~drop[follower]
-        creator, follower = creator[keep], follower[keep]
+        creator, follower, filters = creator[keep], follower[keep], (note,)
     degrees = np.bincount(np.searchsorted(rows, creator), minlength=len(rows))
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(degrees, out=indptr[1:])
     followers = version.read_later("followers")  # a short query may never need them
     return _restricted(table[rows], followers, indptr, follower, degrees, filters)
-
-
-def _read_excluding(
-    version: StoreVersion, choice: dict[str, Any] | None, exclude: Exclusion
-) -> AudienceGraph:
-    """Read the chosen creators with the excluded people's edges left out."""
-    drop, note = exclude.mask(version)
-    return _read_chosen(version, choice, drop, (note,))
 
 
 def _restricted(
