@@ -13,7 +13,7 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine.errors import UnknownCreatorError, did_you_mean
 
-__all__ = ["CreatorId", "CreatorLookup", "creator_columns"]
+__all__ = ["CreatorId", "CreatorLookup", "creator_columns", "creator_labels"]
 
 CreatorId = int | str
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: `²` is not an id
@@ -50,6 +50,26 @@ def creator_columns(
         col = creators[name].cast(pl.String)
         out[f"{name}{suffix}"] = col if rows is None else col.gather(rows)
     return out
+
+
+def creator_labels(creators: pl.DataFrame, index: np.ndarray) -> list[str]:
+    """Return short labels for plots: each creator's handle (or name), else its id.
+
+    Parameters
+    ----------
+    creators
+        A creators table (row ``i`` is dense id ``i``).
+    index
+        Dense ids.
+
+    Returns
+    -------
+    list of str
+        One label per dense id.
+    """
+    ids, *names = creator_columns(creators, index).values()
+    handles = names[0].to_list() if names else [None] * len(ids)
+    return [str(h or c) for c, h in zip(ids.to_list(), handles, strict=True)]
 
 
 def _handle_key(text: str) -> str:

@@ -458,14 +458,13 @@ def write_result(
     if suffix == ".json":
         return [write_text(target, dumps_json(result))]
     figures, tables = report_parts(result)
+    about = SUMMARY if SUMMARY not in tables else FIGURES  # communities has a `summary` table
     if suffix == ".xlsx":
         # scalars on the summary sheet; a dict of figures (constraints, solve) on its own
         groups = {k: v for k, v in figures.items() if isinstance(v, dict) and v}
         scalars = {k: v for k, v in figures.items() if k not in groups}
-        about = SUMMARY if SUMMARY not in tables else FIGURES
         sheets: dict[str, pl.DataFrame | dict[str, Any]] = {about: scalars} if scalars else {}
         return [write_workbook({**sheets, **tables, **groups}, target)]
-    about = SUMMARY if SUMMARY not in tables else FIGURES  # communities has a `summary` table
     first = main if main is not None else next(iter(tables), about)
     parts = {**({about: figures_row(figures)} if figures else {}), **tables}
     if first not in parts:
@@ -566,7 +565,7 @@ class _Formats:
 
 def _cell(ws: Any, row: int, col: int, value: Any, kind: s.ColumnKind | None, f: _Formats) -> None:
     if kind == "id" and value is not None:
-        ws.write_string(row, col, _id_text(value))  # no 1e+18, no dropped digits
+        ws.write_string(row, col, display(value, "id"))  # no 1e+18, no dropped digits
     elif isinstance(value, bool) or value is None:
         ws.write(row, col, "" if value is None else str(value).lower())
     elif isinstance(value, int | float):
@@ -575,10 +574,6 @@ def _cell(ws: Any, row: int, col: int, value: Any, kind: s.ColumnKind | None, f:
         ws.write_string(row, col, json.dumps(to_jsonable(value)))
     else:
         ws.write_string(row, col, str(value))
-
-
-def _id_text(value: Any) -> str:
-    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
 def _table_sheet(ws: Any, frame: pl.DataFrame, name: str, f: _Formats) -> None:

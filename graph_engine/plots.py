@@ -17,7 +17,7 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.errors import GraphEngineError
-from graph_engine.names import creator_columns
+from graph_engine.names import creator_labels
 from graph_engine.outputs import atomic_path
 
 if TYPE_CHECKING:
@@ -82,10 +82,11 @@ def plot_overlap_matrix(
     with np.errstate(divide="ignore", invalid="ignore"):
         jaccard = np.nan_to_num(shared / (size[:, None] + size[None, :] - shared))
     marked = {str(h) for h in highlight or []}
-    named = list(creator_columns(graph.creators, idx).values())  # the handle when there is one
     labels = [
-        f"{'*' if str(c) in marked else ''}{h or c}"
-        for c, h in zip(named[0].to_list(), named[-1].to_list(), strict=True)
+        f"{'*' if str(c) in marked else ''}{label}"
+        for c, label in zip(
+            graph.creator_ids(idx).to_list(), creator_labels(graph.creators, idx), strict=True
+        )
     ]
     fig = _figure(max(6.0, 0.28 * len(idx) + 2), max(5.0, 0.28 * len(idx) + 1.5))
     ax = fig.add_subplot()
@@ -228,8 +229,7 @@ def plot_shortlist(
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     idx = graph.creator_index(report.creators[s.CREATOR_ID].to_list())
-    named = list(creator_columns(graph.creators, idx).values())
-    labels = [str(h or c) for c, h in zip(named[0].to_list(), named[-1].to_list(), strict=True)]
+    labels = creator_labels(graph.creators, idx)
     written = []
     if report.shared_percent is not None:
         written.append(_heatmap(report.shared_percent, labels, out / "heatmap.png"))

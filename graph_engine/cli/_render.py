@@ -257,17 +257,15 @@ def _print_tables(result: Result, title: str | None) -> None:
             grid.add_row(_text(k, style="bold"), _text(display(v, column_kind(k))))
         console.print(grid)
     # a dict of figures (parameters, constraints) is a two-column table before the others
-    shown = {k: pl.DataFrame({"key": list(v), "value": _shown(v)}) for k, v in nested.items()}
+    shown = {
+        key: pl.DataFrame(
+            {"key": list(group), "value": [display(v, column_kind(k)) for k, v in group.items()]}
+        )
+        for key, group in nested.items()
+    }
     for key, frame in {**shown, **tables}.items():
         console.print()
         console.print(_table(frame, key, console.width, heading=key.replace("_", " ")))
-
-
-def _shown(figures: dict[str, Any]) -> list[str]:
-    from graph_engine.outputs import display
-    from graph_engine.schema import column_kind
-
-    return [display(v, column_kind(k)) for k, v in figures.items()]
 
 
 def _text(value: str, *, style: str = "") -> Text:
@@ -305,7 +303,7 @@ def _table(
             keep.append(j)
             used += w
     table = Table(
-        title=None if (heading or name) is None else _text(heading or name or ""),
+        title=_text(heading or name or "") if heading or name else None,
         title_justify="left",
         header_style="bold",
     )
