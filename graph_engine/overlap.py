@@ -489,11 +489,8 @@ def audience_report(graph: AudienceGraph, creators: Sequence[CreatorId]) -> Audi
     if not creators:
         raise ParameterError("`creators` is empty; hint: name at least one creator")
     idx = list(dict.fromkeys(graph.creator_index(creators).tolist()))  # dedupe, keep order
-    # the listed creators' rows of the CSR (sorted followers each); no scipy needed
-    rows = [graph.indices[graph.indptr[i] : graph.indptr[i + 1]] for i in idx]
+    rows, members, counts = _times_reached(graph, idx)
     followers = np.array([r.size for r in rows], dtype=np.int64)
-    members = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
-    counts = np.bincount(members, minlength=graph.n_followers)
     reach = int(np.count_nonzero(counts))
     seg = np.repeat(np.arange(len(idx)), followers)
     exclusive = np.bincount(seg, weights=counts[members] == 1, minlength=len(idx))
@@ -578,10 +575,20 @@ def frequency_of(graph: AudienceGraph, index: np.ndarray) -> pl.DataFrame:
         ``times`` (``1``, ``2``, ``3``, ``4+``), ``followers``, their ``share`` of the
         creators' reach, and ``at_least`` (effective reach at 1+, 2+, 3+, 4+).
     """
-    rows = [graph.indices[graph.indptr[c] : graph.indptr[c + 1]] for c in np.asarray(index)]
-    members = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
-    counts = np.bincount(members, minlength=graph.n_followers)
+    counts = _times_reached(graph, np.asarray(index).tolist())[2]
     return _frequency(counts, int(np.count_nonzero(counts)))
+
+
+def _times_reached(
+    graph: AudienceGraph, idx: list[int]
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Return the creators' CSR rows, their followers end to end, and each follower's count.
+
+    ``counts[f]`` is how many of the creators follower ``f`` follows (no scipy needed).
+    """
+    rows = [graph.indices[graph.indptr[i] : graph.indptr[i + 1]] for i in idx]
+    members = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
+    return rows, members, np.bincount(members, minlength=graph.n_followers)
 
 
 def _frequency(counts: np.ndarray, reach: int) -> pl.DataFrame:
