@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from graph_engine import schema as s
-from graph_engine.errors import GraphEngineError
+from graph_engine.errors import GraphEngineError, InputError
 from graph_engine.names import creator_labels
 from graph_engine.outputs import atomic_path
 
@@ -47,8 +47,11 @@ def _figure(width: float, height: float) -> Any:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    with atomic_path(path) as tmp:  # no version stamp: same plot, same bytes
-        fig.savefig(tmp, format="png", metadata={"Software": None})
+    try:
+        with atomic_path(path) as tmp:  # no version stamp: same plot, same bytes
+            fig.savefig(tmp, format="png", metadata={"Software": None})
+    except OSError as exc:
+        raise InputError(f"cannot write `{path}`: {exc.strerror or exc}") from None
     return path
 
 
@@ -227,7 +230,10 @@ def plot_shortlist(
         The files written.
     """
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write plots to `{out}`: {exc.strerror or exc}") from None
     idx = graph.creator_index(report.creators[s.CREATOR_ID].to_list())
     labels = creator_labels(graph.creators, idx)
     written = []

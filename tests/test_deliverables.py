@@ -270,3 +270,23 @@ def test_a_selection_reports_how_often_its_picks_reach_each_follower(store):
     assert [row["at_least"] for row in result["frequency"]] == effective
     sel = select_creators(read_store(store), count=4)
     assert sel.frequency is not None and sel.frequency["followers"].to_list() == expected
+
+
+def test_plots_into_a_folder_that_cannot_be_made_is_one_line(store, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    out = invoke("audience", store, "1", "2", "--plot", blocker / "plots")
+    assert out.code == 1 and "cannot write plots to" in out.stderr
+    assert "Traceback" not in out.stderr and blocker.read_text() == ""
+
+
+def test_info_writes_every_part_too(store, tmp_path):
+    out = invoke("info", store, "--output", tmp_path / "info.xlsx")
+    assert out.code == 0, out.stderr
+    book = openpyxl.load_workbook(tmp_path / "info.xlsx")
+    assert book.sheetnames[:2] == ["summary", "tiers"] and "sources" in book.sheetnames
+    figures = {r["figure"]: r["value"] for r in _sheet(book, "summary")}
+    edges = pl.read_parquet(SYNTHETIC / "edges.parquet").unique()
+    assert (
+        figures["edges"] == edges.height and figures["creators"] == edges["creator_id"].n_unique()
+    )
