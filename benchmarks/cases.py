@@ -450,7 +450,7 @@ def _by_hand(
     def run(graph: Any) -> dict[str, Any]:
         import numpy as np
 
-        from graph_engine.overlap import audience_report
+        from graph_engine.audience import audience_report
         from graph_engine.selection import creator_costs as _costs
 
         if how == "top":

@@ -76,7 +76,7 @@ def _apricot(budget: float) -> Any:
         import scipy.sparse as sp
         from apricot import MaxCoverageSelection
 
-        from graph_engine.overlap import audience_report
+        from graph_engine.audience import audience_report
 
         cost = graph.creators["cost"].to_numpy()
         # apricot refuses a budget above the number of rows: scale budget and costs alike

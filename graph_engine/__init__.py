@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from graph_engine._version import __version__
+    from graph_engine.audience import AudienceReport, audience_report
     from graph_engine.communities import Communities, detect_communities
     from graph_engine.errors import (
         GraphEngineError,
@@ -24,16 +25,11 @@ if TYPE_CHECKING:
         StoreError,
         UnknownCreatorError,
     )
+    from graph_engine.exposure import Exposure
     from graph_engine.graph import AudienceGraph, read_store
     from graph_engine.ingestion import ingest, ingest_into_store
     from graph_engine.outputs import write_frames, write_result
-    from graph_engine.overlap import (
-        AudienceReport,
-        audience_report,
-        compute_overlap,
-        overlap_blocks,
-        similar_creators,
-    )
+    from graph_engine.overlap import compute_overlap, overlap_blocks, similar_creators
     from graph_engine.pipeline import JobResult, read_job, run_job
     from graph_engine.readers import read_creators, read_edges
     from graph_engine.reports import summarize_store
@@ -53,8 +49,9 @@ if TYPE_CHECKING:
 # name -> the module that defines it
 _EXPORTS: dict[str, str] = {
     "AudienceGraph": "graph_engine.graph",
-    "AudienceReport": "graph_engine.overlap",
+    "AudienceReport": "graph_engine.audience",
     "Communities": "graph_engine.communities",
+    "Exposure": "graph_engine.exposure",
     "GraphEngineError": "graph_engine.errors",
     "InputError": "graph_engine.errors",
     "JobResult": "graph_engine.pipeline",
@@ -67,7 +64,7 @@ _EXPORTS: dict[str, str] = {
     "SynthGraph": "graph_engine.synth",
     "UnknownCreatorError": "graph_engine.errors",
     "__version__": "graph_engine._version",
-    "audience_report": "graph_engine.overlap",
+    "audience_report": "graph_engine.audience",
     "build_tables": "graph_engine.tables",
     "compute_overlap": "graph_engine.overlap",
     "describe_versions": "graph_engine.store",
@@ -98,6 +95,7 @@ __all__ = [
     "AudienceGraph",
     "AudienceReport",
     "Communities",
+    "Exposure",
     "GraphEngineError",
     "InputError",
     "JobResult",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AudienceGraph",
     "CreatorId",
+    "read_population",
     "read_reach",
     "read_shared_counts",
     "read_store",
@@ -426,9 +427,35 @@ def read_reach(store: str | os.PathLike[str], creators: Sequence[CreatorId]) -> 
     return read_store(store, creators=creators).n_followers if creators else 0
 
 
+def read_population(store: str | os.PathLike[str], *, exclude: Exclusion | None = None) -> int:
+    """Count the people of a store that an exclusion leaves in (every follower without one).
+
+    Parameters
+    ----------
+    store
+        The store directory.
+    exclude
+        People left out (`exclusion.Exclusion`).
+
+    Returns
+    -------
+    int
+        Followers of the store not excluded: the baseline of an affinity index.
+    """
+
+    def load(v: StoreVersion) -> int:
+        everyone = v.rows("followers")
+        if not exclude:
+            return everyone
+        drop, _ = exclude.mask(v, v.read("creators"))
+        return everyone - int(np.count_nonzero(drop))
+
+    return reading(store, load)
+
+
 def read_shared_counts(
     store: str | os.PathLike[str], creator: CreatorId, *, exclude: Exclusion | None = None
-) -> tuple[pl.DataFrame, int, np.ndarray]:
+) -> tuple[pl.DataFrame, int, np.ndarray, int]:
     """Count the followers one creator shares with every creator of a store, in one scan.
 
     Reads the creator's followers (its row groups only), then the edges of those
@@ -448,16 +475,18 @@ def read_shared_counts(
     Returns
     -------
     tuple
-        The creators table, the creator's dense id, and ``shared[d]``: followers the
-        creator shares with dense creator ``d`` (its own followers at its own index).
+        The creators table, the creator's dense id, ``shared[d]``: followers the
+        creator shares with dense creator ``d`` (its own followers at its own index), and
+        the people of the store not excluded.
     """
 
-    def load(v: StoreVersion) -> tuple[pl.DataFrame, int, np.ndarray]:
+    def load(v: StoreVersion) -> tuple[pl.DataFrame, int, np.ndarray, int]:
         table = v.read("creators")
         c = int(CreatorLookup(table).index([creator])[0])
         edges = v.scan("edges")
         audience = edges.filter(pl.col(s.CREATOR) == c).select(s.FOLLOWER).collect()
         mine = audience[s.FOLLOWER].to_numpy()
+        population = v.rows("followers")
         if exclude:
             drop, _ = exclude.mask(v, table)
             mine = mine[~drop[mine]]
@@ -467,6 +496,7 @@ def read_shared_counts(
             counted = left.collect()
             kept[counted[s.CREATOR].to_numpy()] = counted["len"].to_numpy()
             table = table.with_columns(pl.Series(s.FOLLOWERS, kept))
+            population -= int(np.count_nonzero(drop))
         per = (
             edges.filter(pl.col(s.FOLLOWER).is_in(pl.Series(mine, dtype=pl.Int32).implode()))
             .group_by(s.CREATOR)
@@ -475,7 +505,7 @@ def read_shared_counts(
         )
         shared = np.zeros(table.height, dtype=np.int64)
         shared[per[s.CREATOR].to_numpy()] = per["len"].to_numpy()
-        return table, c, shared
+        return table, c, shared, population
 
     return reading(store, load)
 
@@ -496,7 +526,7 @@ def _read_chosen(
         rows = _choose(table, table[s.FOLLOWERS].to_numpy(), CreatorLookup(table).index, **choice)
         edges = (
             version.scan("edges")
-            .filter(pl.col(s.CREATOR).is_in(pl.Series(rows, dtype=pl.Int32)))
+            .filter(pl.col(s.CREATOR).is_in(pl.Series(rows, dtype=pl.Int32).implode()))
             .collect()
         )
     creator = edges[s.CREATOR].to_numpy()

@@ -208,6 +208,10 @@ class SelectionSection(_Section):
     posts: Positive = Field(
         default=default_of(select_creators, "posts"), description="posts bought from each creator"
     )
+    reach_rate: Annotated[float, Field(gt=0.0, le=1.0)] | str | None = Field(
+        default=default_of(select_creators, "reach_rate"),
+        description="share of followers a post reaches, or a creators column: expected reach",
+    )
     overhead: Annotated[float, Field(ge=0.0)] = Field(
         default=default_of(select_creators, "overhead"), description="fixed cost per creator hired"
     )
@@ -522,6 +526,11 @@ def _check_selection(job: Job) -> str | None:
             "`selection.max_per_community` needs `selection.communities` or "
             "`[communities] enabled = true`; hint: name a creators column such as "
             '`communities = "niche"`'
+        )
+    if se.reach_rate is not None and se.method == "exact":
+        return (
+            '`selection.method = "exact"` solves plain reach; with `selection.reach_rate` '
+            'the expected reach is not linear; hint: method = "auto" or "greedy"'
         )
     both = sorted({str(x) for x in se.must_include} & {str(x) for x in se.must_exclude})
     if both:

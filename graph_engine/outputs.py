@@ -128,6 +128,7 @@ _NUMBER_FORMATS: dict[str, Callable[[float], str]] = {
     "percent": lambda v: f"{v:.1f}%",
     "money": lambda v: f"{v:,.2f}",
     "ratio": lambda v: f"{v:.3f}",
+    "index": lambda v: f"{v:,.0f}",
 }
 
 
@@ -553,6 +554,7 @@ class _Formats:
             "percent": book.add_format({"num_format": "0.00%"}),
             "money": book.add_format({"num_format": "#,##0.00"}),
             "ratio": book.add_format({"num_format": "0.0000"}),
+            "index": book.add_format({"num_format": "#,##0"}),
             "id": None,
             None: None,
         }

@@ -8,18 +8,17 @@ with their metrics, so a caller can stream any number of pairs to disk.
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, get_args
 
 import numpy as np
 import polars as pl
 
 from graph_engine import schema as s
+from graph_engine.affinity import affinity_index
 from graph_engine.errors import ParameterError
 from graph_engine.exclusion import Exclusion
 from graph_engine.graph import (
@@ -28,21 +27,16 @@ from graph_engine.graph import (
     read_shared_counts,
 )
 from graph_engine.names import creator_columns
-from graph_engine.vocab import Metric
+from graph_engine.vocab import Metric, SimilarBy
 
 __all__ = [
-    "FREQUENCY_TOP",
     "LARGE_RESULT",
-    "MAX_MATRIX",
     "METRICS",
     "PAIR_SCHEMA",
-    "AudienceReport",
+    "SIMILAR_BY",
     "Metric",
-    "audience_report",
     "compute_overlap",
     "empty_pairs",
-    "frequency_of",
-    "intersection_sizes",
     "overlap_blocks",
     "pair_bound",
     "pair_metrics",
@@ -51,6 +45,7 @@ __all__ = [
 ]
 
 METRICS: tuple[Metric, ...] = get_args(Metric)
+SIMILAR_BY: tuple[str, ...] = get_args(SimilarBy)
 
 PAIR_SCHEMA: dict[str, Any] = {
     "creator_a": None,  # original id type, filled in per graph
@@ -64,7 +59,6 @@ PAIR_SCHEMA: dict[str, Any] = {
     "share_of_b": pl.Float64,
 }
 _BLOCK_ENTRIES = 2_000_000  # output entries of one block product (bounds memory)
-MAX_MATRIX = 30
 LARGE_RESULT = 10_000_000  # pairs: above this, the command line warns before computing
 
 
@@ -355,15 +349,22 @@ def _top_k_per_row(rows: np.ndarray, cols: np.ndarray, score: np.ndarray, k: int
     return mask
 
 
-def _check(*, min_shared: int, min_jaccard: float, top_k: int | None, by: str) -> None:
+def _check(
+    *,
+    min_shared: int,
+    min_jaccard: float,
+    top_k: int | None,
+    by: str,
+    metrics: tuple[str, ...] = METRICS,
+) -> None:
     if min_shared < 1:
         raise ParameterError(f"`min_shared` must be at least 1, got {min_shared}")
     if not 0.0 <= min_jaccard <= 1.0:
         raise ParameterError(f"`min_jaccard` must be between 0 and 1, got {min_jaccard}")
     if top_k is not None and top_k < 1:
         raise ParameterError(f"`top_k` must be at least 1, got {top_k}")
-    if by not in METRICS:
-        raise ParameterError(f"unknown metric `{by}`; metrics are {', '.join(METRICS)}")
+    if by not in metrics:
+        raise ParameterError(f"unknown metric `{by}`; metrics are {', '.join(metrics)}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -375,7 +376,8 @@ def similar_creators(
     creator: CreatorId,
     *,
     top_k: int = 10,
-    by: Metric = "jaccard",
+    by: SimilarBy = "jaccard",
+    min_shared: int = 1,
     exclude: Exclusion | None = None,
 ) -> pl.DataFrame:
     """Find the `top_k` creators whose audiences are most like `creator`'s, by a metric.
@@ -387,11 +389,15 @@ def similar_creators(
         the creator's followers are counted, in one scan (`graph.read_shared_counts`),
         and nothing else of the store is loaded.
     creator
-        The focal creator's original id.
+        The focal creator's original id or handle (a brand's own account, for affinity).
     top_k
         How many creators to list.
     by
-        The metric to rank by.
+        The metric to rank by: a pair metric, or ``"affinity"``, the affinity index of
+        each creator to `creator`'s audience (`affinity.affinity_index`; 100 = average).
+    min_shared
+        Only creators sharing at least this many followers (an affinity index of a
+        handful of followers is noise).
     exclude
         With a store: people left out of every count (see `exclusion.Exclusion`); a graph
         is filtered when it is read (`read_store(..., exclude=)`).
@@ -399,10 +405,11 @@ def similar_creators(
     Returns
     -------
     polars.DataFrame
-        Pairs (creator_a = `creator`) with every metric column; only creators that share
-        at least one follower are listed. Ties: larger shared first, then id order.
+        Pairs (creator_a = `creator`) with every metric column and ``affinity``; only
+        creators sharing at least `min_shared` followers are listed. Ties: larger shared
+        first, then id order.
     """
-    _check(min_shared=1, min_jaccard=0.0, top_k=top_k, by=by)
+    _check(min_shared=min_shared, min_jaccard=0.0, top_k=top_k, by=by, metrics=SIMILAR_BY)
     if isinstance(graph, AudienceGraph):
         if exclude:
             raise ParameterError("`exclude` is for a store; read the graph with it instead")
@@ -410,14 +417,15 @@ def similar_creators(
         audience = np.zeros(graph.n_followers, dtype=np.int32)
         audience[graph.indices[graph.indptr[c] : graph.indptr[c + 1]]] = 1
         counts = np.asarray(graph.matrix @ audience, dtype=np.int64)  # shared with everyone
-        table, degrees = graph.creators, graph.degrees
+        table, degrees, population = graph.creators, graph.degrees, graph.n_followers
     else:
-        table, c, counts = read_shared_counts(graph, creator, exclude=exclude)
+        table, c, counts, population = read_shared_counts(graph, creator, exclude=exclude)
         degrees = table[s.FOLLOWERS].to_numpy()
     counts[c] = 0
-    cols = np.flatnonzero(counts)
+    cols = np.flatnonzero(counts >= min_shared)
     shared = counts[cols]
     metrics = pair_metrics(shared, np.full(cols.size, degrees[c]), degrees[cols])
+    metrics["affinity"] = affinity_index(shared, degrees[cols], int(degrees[c]), population)
     order = np.lexsort((cols, -shared, -metrics[by]))[:top_k]
     return pl.DataFrame(
         {
@@ -426,203 +434,3 @@ def similar_creators(
             **{k: v[order] for k, v in metrics.items()},
         }
     )
-
-
-# ---------------------------------------------------------------------------------------
-# list reach report
-
-
-@dataclass(frozen=True)
-class AudienceReport:
-    """Reach of a list of creators: per creator figures, list totals, pairwise matrix."""
-
-    creators: pl.DataFrame
-    summary: dict[str, Any]
-    shared: pl.DataFrame | None
-    shared_percent: pl.DataFrame | None
-    frequency: pl.DataFrame
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the report as one dict: the summary, ``creators`` and the matrices.
-
-        Returns
-        -------
-        dict
-            The summary figures, ``creators``, for short lists ``shared`` and
-            ``shared_percent``, and ``frequency``.
-        """
-        out: dict[str, Any] = dict(self.summary)
-        out["creators"] = self.creators
-        if self.shared is not None:
-            out["shared"] = self.shared
-            out["shared_percent"] = self.shared_percent
-        out["frequency"] = self.frequency
-        return out
-
-
-def audience_report(graph: AudienceGraph, creators: Sequence[CreatorId]) -> AudienceReport:
-    """Reach, duplication and exclusive followers of a list of creators.
-
-    Per creator: followers, exclusive (followers of no other listed creator), exclusive
-    share (exclusive / followers) and contribution (exclusive / reach: the share of the
-    list's reach lost without this creator). For the list: total followers (sum), reach
-    (size of the union), duplicated (sum - reach) and expected frequency (sum / reach).
-    For up to 30 creators, the pairwise shared matrix in counts and in percent of the row
-    creator's followers. The frequency table counts followers reached exactly 1, 2, 3 and
-    4 or more times (``share`` of the reach).
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> from graph_engine.tables import build_tables
-    >>> edges = pl.DataFrame({"creator_id": ["a", "a", "b", "b", "c"],
-    ...                       "follower_id": [1, 2, 2, 3, 3]})
-    >>> g = AudienceGraph.from_tables(build_tables([edges]))
-    >>> r = audience_report(g, ["a", "b", "c"])
-    >>> r.summary["reach"], r.summary["total_followers"], r.summary["duplicated"]
-    (3, 5, 2)
-    >>> r.creators["exclusive"].to_list()
-    [1, 0, 0]
-    >>> r.frequency["followers"].to_list()  # 1 follower reached once, 2 twice
-    [1, 2, 0, 0]
-    """
-    if not creators:
-        raise ParameterError("`creators` is empty; hint: name at least one creator")
-    idx = list(dict.fromkeys(graph.creator_index(creators).tolist()))  # dedupe, keep order
-    rows, members, counts = _times_reached(graph, idx)
-    followers = np.array([r.size for r in rows], dtype=np.int64)
-    reach = int(np.count_nonzero(counts))
-    seg = np.repeat(np.arange(len(idx)), followers)
-    exclusive = np.bincount(seg, weights=counts[members] == 1, minlength=len(idx))
-    exclusive = exclusive.astype(np.int64)
-    total = int(followers.sum())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame = pl.DataFrame(
-            {
-                **creator_columns(graph.creators, np.asarray(idx)),
-                s.TIER: graph.creators[s.TIER].gather(idx),
-                s.FOLLOWERS: followers.astype(np.int64),
-                "exclusive": exclusive,
-                "exclusive_share": np.nan_to_num(exclusive / followers),
-                "contribution": exclusive / reach if reach else np.zeros(len(idx)),
-            }
-        )
-    summary = {
-        "n_creators": len(idx),
-        "total_followers": total,
-        "reach": reach,
-        "duplicated": total - reach,
-        "expected_frequency": total / reach if reach else 0.0,
-        **({"audience_filter": "; ".join(graph.filters)} if graph.filters else {}),
-    }
-    shared = shared_percent = None
-    if len(idx) <= MAX_MATRIX:
-        matrix = np.diag(followers)
-        for i, j in itertools.combinations(range(len(idx)), 2):
-            matrix[i, j] = matrix[j, i] = np.intersect1d(rows[i], rows[j], assume_unique=True).size
-        rows_of = frame.select(c for c in (s.CREATOR_ID, s.name_column(frame)) if c)
-        names = _labels(frame, taken=set(rows_of.columns))
-        shared = rows_of.hstack([pl.Series(n, matrix[:, j]) for j, n in enumerate(names)])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pct = np.nan_to_num(100.0 * matrix / followers[:, None])
-        shared_percent = rows_of.hstack(
-            [pl.Series(n, np.round(pct[:, j], 2)) for j, n in enumerate(names)]
-        )
-    return AudienceReport(frame, summary, shared, shared_percent, _frequency(counts, reach))
-
-
-def intersection_sizes(graph: AudienceGraph, idx: np.ndarray) -> dict[int, int]:
-    """Exact followers of each intersection of some creators: bitmask -> count.
-
-    Bit ``i`` of a key is set when the follower follows creator ``idx[i]`` (at most 62
-    creators); every key present follows at least one of them.
-
-    Parameters
-    ----------
-    graph
-        The graph.
-    idx
-        Dense ids of the creators.
-
-    Returns
-    -------
-    dict
-        Intersection bitmask to its number of followers (non-empty ones only).
-    """
-    mask = np.zeros(graph.n_followers, dtype=np.int64)
-    for bit, c in enumerate(idx.tolist()):
-        mask[graph.indices[graph.indptr[c] : graph.indptr[c + 1]]] |= 1 << bit
-    keys, counts = np.unique(mask[mask > 0], return_counts=True)
-    return dict(zip(keys.tolist(), counts.tolist(), strict=True))
-
-
-FREQUENCY_TOP = 4  # the frequency table's last row counts followers reached this often or more
-
-
-def frequency_of(graph: AudienceGraph, index: np.ndarray) -> pl.DataFrame:
-    """Count the followers some creators reach exactly 1, 2, 3 and 4 or more times.
-
-    Parameters
-    ----------
-    graph
-        The graph.
-    index
-        Dense ids of the creators (a plan's picks, a shortlist).
-
-    Returns
-    -------
-    polars.DataFrame
-        ``times`` (``1``, ``2``, ``3``, ``4+``), ``followers``, their ``share`` of the
-        creators' reach, and ``at_least`` (effective reach at 1+, 2+, 3+, 4+).
-    """
-    counts = _times_reached(graph, np.asarray(index).tolist())[2]
-    return _frequency(counts, int(np.count_nonzero(counts)))
-
-
-def _times_reached(
-    graph: AudienceGraph, idx: list[int]
-) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Return the creators' CSR rows, their followers end to end, and each follower's count.
-
-    ``counts[f]`` is how many of the creators follower ``f`` follows (no scipy needed).
-    """
-    rows = [graph.indices[graph.indptr[i] : graph.indptr[i + 1]] for i in idx]
-    members = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
-    return rows, members, np.bincount(members, minlength=graph.n_followers)
-
-
-def _frequency(counts: np.ndarray, reach: int) -> pl.DataFrame:
-    """Followers reached exactly 1, 2, 3 and 4 or more times by the list.
-
-    ``at_least`` is the effective reach at that frequency: followers reached this many
-    times or more (``at_least`` of ``2`` is the effective reach at 2+).
-    """
-    times = np.bincount(np.minimum(counts, FREQUENCY_TOP), minlength=FREQUENCY_TOP + 1)[1:]
-    return pl.DataFrame(
-        {
-            "times": [*map(str, range(1, FREQUENCY_TOP)), f"{FREQUENCY_TOP}+"],
-            "followers": times.astype(np.int64),
-            "share": times / reach if reach else np.zeros(FREQUENCY_TOP),
-            "at_least": np.cumsum(times[::-1])[::-1].astype(np.int64),
-        }
-    )
-
-
-def _labels(creators: pl.DataFrame, taken: set[str]) -> list[str]:
-    """Column headers for creators: their handles when distinct, else their ids.
-
-    A header that would repeat one already `taken` (or another header) gets ``#k``.
-    """
-    ids = [str(v) for v in creators[s.CREATOR_ID].to_list()]
-    name = s.name_column(creators)
-    handles = [str(h) for h in creators[name].to_list() if h] if name else []
-    labels = handles if len(set(handles)) == len(ids) else ids
-    out: list[str] = []
-    for label in labels:
-        unique, k = label, 1
-        while unique in taken:
-            k += 1
-            unique = f"{label} #{k}"
-        taken.add(unique)
-        out.append(unique)
-    return out

@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from graph_engine import schema as s
+from graph_engine.audience import audience_report
 from graph_engine.communities import Communities, detect_communities
 from graph_engine.errors import InputError, ParameterError
 from graph_engine.exclusion import Exclusion
@@ -27,7 +28,7 @@ from graph_engine.graph import AudienceGraph, read_store
 from graph_engine.ingestion import ingest
 from graph_engine.job import Job, read_job
 from graph_engine.outputs import dumps_json, fsync_dir, write_frames, write_text
-from graph_engine.overlap import audience_report, empty_pairs, overlap_blocks
+from graph_engine.overlap import empty_pairs, overlap_blocks
 from graph_engine.plots import plot_community_sizes, plot_overlap_matrix, plot_reach_curve
 from graph_engine.readers import read_id_list
 from graph_engine.run_report import REPORT_NAME, ReportInputs, render_report
@@ -260,6 +261,7 @@ def _select(graph: AudienceGraph, job: Job, found: Communities | None) -> Select
         max_per_community=se.max_per_community,
         price_by_tier={str(k): float(v) for k, v in se.price.items()} or None,
         posts=se.posts,
+        reach_rate=se.reach_rate,
         overhead=float(se.overhead),
         weight=se.weight,
         max_following=se.max_following,
@@ -283,6 +285,11 @@ def _selection_outputs(
         "reach": selection.reach,
         "reach_share": round(selection.reach_share, 6),
         "total_cost": round(selection.total_cost, 2),
+        **(
+            {"expected_reach": selection.expected_reach}
+            if selection.expected_reach is not None
+            else {}
+        ),
         "upper_bound": selection.upper_bound,
         "gap": round(selection.gap, 6),
         "optimal": selection.optimal,

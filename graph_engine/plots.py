@@ -21,9 +21,9 @@ from graph_engine.names import creator_labels
 from graph_engine.outputs import atomic_path
 
 if TYPE_CHECKING:
+    from graph_engine.audience import AudienceReport
     from graph_engine.communities import Communities
     from graph_engine.graph import AudienceGraph
-    from graph_engine.overlap import AudienceReport
     from graph_engine.selection import Selection
 
 __all__ = [
@@ -209,7 +209,7 @@ def plot_shortlist(
     """Draw what a shortlist needs: the 1-vs-1 heat map, a Venn or UpSet, the frequency.
 
     Writes ``heatmap.png`` (share of the row creator's audience that also follows the
-    column creator, values in the cells; up to `overlap.MAX_MATRIX` creators),
+    column creator, values in the cells; up to `audience.MAX_MATRIX` creators),
     ``venn.png`` for 2-3 creators or ``upset.png`` for 4-`MAX_UPSET` (exact sizes of
     the intersections, the `UPSET_BARS` largest drawn), and ``frequency.png`` (followers
     reached 1, 2, 3, 4+ times). The Venn diagram needs the ``plots`` extra
@@ -276,7 +276,7 @@ def _venn(graph: AudienceGraph, idx: np.ndarray, labels: list[str], path: Path) 
             "a Venn diagram needs matplotlib-venn; hint: pip install 'graph-engine[plots]'"
         ) from None
 
-    from graph_engine.overlap import intersection_sizes
+    from graph_engine.audience import intersection_sizes
 
     sizes = intersection_sizes(graph, idx)
     fig = _figure(6, 5)
@@ -297,7 +297,7 @@ def _upset(graph: AudienceGraph, idx: np.ndarray, labels: list[str], path: Path)
 
     (upsetplot 0.9 fails to draw with matplotlib 3.11 and pandas 2.3.)
     """
-    from graph_engine.overlap import intersection_sizes
+    from graph_engine.audience import intersection_sizes
 
     sizes = intersection_sizes(graph, idx)
     keys = sorted(sizes, key=lambda k: (-sizes[k], k))

@@ -182,10 +182,11 @@ def name_column(creators: pl.DataFrame) -> str | None:
 
 # What a result column means decides how every output shows it (terminal tables, CSV,
 # workbooks): counts as integers, shares (fractions 0..1) and percents (0..100) as
-# percent with fixed decimals, money with two decimals. Columns not listed are shown as
-# they are. A table named in TABLE_KINDS holds one kind in every value column (the
-# audience matrices, whose columns are creators). Ids and handles are shown verbatim.
-ColumnKind = Literal["id", "count", "share", "percent", "money", "ratio"]
+# percent with fixed decimals, money with two decimals, an index (100 = average) as a
+# whole number. Columns not listed are shown as they are. A table named in TABLE_KINDS
+# holds one kind in every value column (the audience matrices, whose columns are
+# creators). Ids and handles are shown verbatim.
+ColumnKind = Literal["id", "count", "share", "percent", "money", "ratio", "index"]
 COLUMN_KINDS: Final[dict[str, ColumnKind]] = {
     # identifiers are text everywhere: no thousands separators, no 1e+18 in a workbook
     **dict.fromkeys(
@@ -232,6 +233,13 @@ COLUMN_KINDS: Final[dict[str, ColumnKind]] = {
             "rows_read",
             "rows_kept",
             "n_eligible",
+            "expected_reach",
+            "marginal_expected_reach",
+            "eligible_expected_reach",
+            "expected_followers",
+            "expected_at_least",
+            "brand_audience",
+            "population",
         ),
         "count",
     ),
@@ -255,6 +263,7 @@ COLUMN_KINDS: Final[dict[str, ColumnKind]] = {
     ),
     **dict.fromkeys(("cost", "total_cost", "budget", "price"), "money"),
     **dict.fromkeys(("expected_frequency", "modularity"), "ratio"),
+    "affinity": "index",  # 100 = average (graph_engine.affinity)
 }
 TABLE_KINDS: Final[dict[str, ColumnKind]] = {"shared": "count", "shared_percent": "percent"}
 

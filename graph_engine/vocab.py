@@ -17,6 +17,7 @@ __all__ = [
     "Method",
     "Metric",
     "Minimize",
+    "SimilarBy",
     "SynthFormat",
     "Tier",
     "Weight",
@@ -37,6 +38,8 @@ WriteMode = Literal["create", "append", "replace"]
 # Pair metrics of the overlap table, and the ones a community graph can be weighted by.
 Metric = Literal["jaccard", "shared", "overlap_coefficient", "share_of_a", "share_of_b"]
 Weight = Literal["jaccard", "shared", "overlap_coefficient"]
+# What `similar` ranks by: a pair metric, or the affinity index to the creator's audience.
+SimilarBy = Literal[Metric, "affinity"]
 CommunityMethod = Literal["leiden", "louvain"]
 # Selection: how to solve, and what a target-reach cover minimises.
 Method = Literal["auto", "greedy", "exact", "plain-greedy"]

@@ -182,7 +182,7 @@ def test_audience_plots_a_shortlist(store, tmp_path, listed, diagram):
 
 def test_intersection_sizes_are_the_exact_venn_regions(store):
     from graph_engine import read_store
-    from graph_engine.overlap import audience_report, intersection_sizes
+    from graph_engine.audience import audience_report, intersection_sizes
 
     ids = [1, 2, 68, 300, 29]
     graph = read_store(store, creators=ids)

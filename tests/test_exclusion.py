@@ -10,8 +10,9 @@ import polars as pl
 import pytest
 
 from graph_engine import UnknownCreatorError, compute_overlap, read_store
+from graph_engine.audience import audience_report
 from graph_engine.exclusion import Exclusion
-from graph_engine.overlap import audience_report, similar_creators
+from graph_engine.overlap import similar_creators
 
 from .conftest import SYNTHETIC
 from .sweep import invoke

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from graph_engine import SchemaError, ingest_into_store, read_store
+from graph_engine.audience import audience_report
 from graph_engine.exclusion import Exclusion
-from graph_engine.overlap import audience_report
 from graph_engine.store import read_tables
 
 from .sweep import invoke

@@ -114,7 +114,7 @@ def test_reading_chosen_creators_equals_choosing_after_a_full_read(synthetic_sto
 
 def test_a_short_query_never_reads_the_followers_table(synthetic_store, monkeypatch):
     from graph_engine import read_store
-    from graph_engine.overlap import audience_report
+    from graph_engine.audience import audience_report
 
     read = []
     real = pl.read_parquet

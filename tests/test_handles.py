@@ -17,7 +17,8 @@ from graph_engine import (
     read_store,
     select_creators,
 )
-from graph_engine.overlap import audience_report, similar_creators
+from graph_engine.audience import audience_report
+from graph_engine.overlap import similar_creators
 from graph_engine.reports import list_creators
 
 from .sweep import invoke

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 
 from graph_engine import ParameterError, UnknownCreatorError, ingest
+from graph_engine.audience import audience_report
 from graph_engine.graph import AudienceGraph
 from graph_engine.outputs import write_frames
 from graph_engine.overlap import (
-    audience_report,
     compute_overlap,
     overlap_blocks,
     pair_bound,

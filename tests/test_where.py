@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from graph_engine import ParameterError, read_store
+from graph_engine.audience import audience_report
 from graph_engine.exclusion import Exclusion
-from graph_engine.overlap import audience_report
 from graph_engine.where import parse_where
 
 from .sweep import invoke

@@ -27,11 +27,13 @@ __all__ = [
     "MaxFollowersOpt",
     "MinFollowersOpt",
     "OutputOpt",
+    "ReachRateOpt",
     "SeedOpt",
     "StoreArg",
     "TierOpt",
     "creator_choice",
     "load_graph",
+    "reach_rate",
 ]
 
 Format = Literal["table", "json", "csv"]
@@ -94,6 +96,36 @@ FollowersWhereOpt = Annotated[
         "(columns of the followers table; ==, <, in [...], and, or, not).",
     ),
 ]
+
+ReachRateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reach-rate",
+        help="Share of a creator's followers one post reaches (e.g. 0.3), or a creators "
+        "column of them (e.g. reach_rate): adds expected reach and frequency.",
+    ),
+]
+
+
+def reach_rate(text: str | None) -> float | str | None:
+    """Read `--reach-rate`: a number (a share in (0, 1]) or the name of a creators column.
+
+    Parameters
+    ----------
+    text
+        The option's value, or None.
+
+    Returns
+    -------
+    float or str or None
+        The rate, the column name, or None when unset.
+    """
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()
 
 
 def exclusion(

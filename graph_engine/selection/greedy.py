@@ -56,7 +56,7 @@ class _Greedy:
         self, p: Problem, limits: Constraints, cost_power: float = 1.0, *, must_gains: bool = True
     ) -> None:
         self.p, self.limits, self.cost_power = p, limits, cost_power
-        self.covered = np.zeros(p.m, dtype=bool)
+        self.left = p.unreached()  # what each element still offers
         self.per_community: dict[int, int] = {}
         self.picks: list[int] = []
         self.gains: list[float] = []
@@ -66,13 +66,13 @@ class _Greedy:
                 self.take(j, self.marginal(j))
             self.reach = float(sum(self.gains))
         else:  # all at once (a completion needs only their total)
-            self.covered = p.covered(p.must)
+            self.left = p.unreached(p.must)
             self.picks, self.gains = p.must.tolist(), [0.0] * p.must.size
             self.spent = float(p.cost[p.must].sum())
             groups, sizes = np.unique(p.community[p.must], return_counts=True)
             self.per_community = {int(g): int(n) for g, n in zip(groups, sizes, strict=True)}
-            self.reach = float(p.weight[self.covered].sum())
-        self.gain_ub = p.gains(self.covered)  # exact now; later entries may go stale
+            self.reach = p.value(p.must)
+        self.gain_ub = p.gains(self.left)  # exact now; later entries may go stale
         self.evaluations = p.n
         self.candidate = np.ones(p.n, dtype=bool)
         self.candidate[self.picks] = False
@@ -80,13 +80,12 @@ class _Greedy:
 
     def marginal(self, j: int) -> float:
         """Exact marginal gain of creator `j`."""
-        cov = self.p.covers(j)
-        return float(self.p.weight[cov][~self.covered[cov]].sum())
+        return self.p.marginal(self.left, j)
 
     def take(self, j: int, gain: float) -> None:
         """Add creator `j`, whose marginal gain is `gain` (the reach is kept by the caller)."""
         p = self.p
-        self.covered[p.covers(j)] = True
+        p.take(self.left, j)
         self.picks.append(j)
         self.gains.append(gain)
         self.spent += float(p.cost[j])
@@ -151,9 +150,10 @@ class _Greedy:
         p = self.p
         ones = np.ones(p.elements.size)
         incidence = sp.csr_array((ones, p.elements, p.ptr), shape=(p.n, p.m))
+        rate = 1.0 if p.rate is None else p.rate
 
         def pick() -> int | None:
-            exact = np.asarray(incidence @ np.where(self.covered, 0.0, p.weight))
+            exact = np.asarray(incidence @ self.left) * rate
             self.evaluations += int(self.candidate.sum())
             self.gain_ub = np.where(self.candidate, exact, self.gain_ub)
             for i in np.flatnonzero(self.candidate).tolist():
@@ -277,7 +277,7 @@ def best_single(p: Problem, limits: Constraints) -> int | None:
     """
     assert limits.budget is not None
     cap = limits.cap
-    gains = p.gains(p.covered(p.must))
+    gains = p.gains(p.unreached(p.must))
     room = limits.budget - float(p.cost[p.must].sum())
     ok = p.cost <= room * (1 + BUDGET_RTOL)
     ok[p.must] = False
@@ -306,21 +306,19 @@ def in_gain_order(p: Problem, chosen: Sequence[int]) -> list[tuple[int, float]]:
     chosen = list(dict.fromkeys(int(j) for j in chosen))
     must = [j for j in p.must.tolist() if j in chosen]
     rest = [j for j in chosen if j not in must]
-    covered = np.zeros(p.m, dtype=bool)
+    left = p.unreached()
     out = []
     for j in must:
-        cov = p.covers(j)
-        out.append((j, float(p.weight[cov][~covered[cov]].sum())))
-        covered[cov] = True
+        out.append((j, p.marginal(left, j)))
+        p.take(left, j)
     # lazy: a gain only falls as more is covered, so a stale gain bounds the fresh one
     heap = [(-math.inf, i, j) for i, j in enumerate(rest)]
     while heap:
         _, i, j = heapq.heappop(heap)
-        cov = p.covers(j)
-        gain = float(p.weight[cov][~covered[cov]].sum())
+        gain = p.marginal(left, j)
         if heap and (-gain, i) > heap[0][:2]:
             heapq.heappush(heap, (-gain, i, j))
             continue
         out.append((j, gain))
-        covered[cov] = True
+        p.take(left, j)
     return out

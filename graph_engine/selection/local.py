@@ -163,7 +163,7 @@ def _refill(p: Problem, limits: Constraints, kept: list[int], banned: int) -> li
     if not limits.is_cover or limits.target is None:
         return filled
     need = limits.target - p.value(kept)
-    gains = p.gains(p.covered(kept))
+    gains = p.gains(p.unreached(kept))
     closes = gains >= need - TARGET_ATOL
     closes[[*kept, banned]] = False
     closes &= ~p.at_cap(kept, limits.cap)
@@ -182,5 +182,7 @@ def _weakest_first(p: Problem, chosen: list[int], *, by_cost: bool) -> list[int]
     lists = [p.covers(j) for j in chosen]
     times = np.bincount(np.concatenate(lists), minlength=p.m) if lists else np.zeros(p.m)
     alone = np.array([float(p.weight[e][times[e] == 1].sum()) for e in lists])
+    if p.rate is not None:  # under exposure a pick wins only its rate of those alone
+        alone = alone * p.rate[chosen]
     worth = alone / np.maximum(p.cost[chosen].astype(float), 1e-12) if by_cost else alone
     return [chosen[i] for i in np.argsort(worth, kind="stable").tolist()]

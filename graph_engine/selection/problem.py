@@ -1,9 +1,15 @@
 """The objective: weighted coverage of elements (followers or audience signatures).
 
-`Problem` knows what a set of creators covers and what it is worth; the optimisers ask it
-for gains and values. `compress` turns followers into audience signatures: followers
-followed by the same set of eligible creators collapse into one element whose weight is
-their number (or their summed follower weight).
+`Problem` knows what a set of creators covers and what it is worth; the optimisers ask
+it for gains and values. Under exposure (`rate`), creator j reaches each element it
+covers with probability ``rate[j]`` and the objective is the expected covered weight,
+``sum_e w_e (1 - prod_{j in S covering e} (1 - rate[j]))``: monotone and submodular, so
+greedy, its guarantee and the data bound hold unchanged. The optimisers carry the weight
+each element still offers (`unreached`): 0 once covered, ``w_e prod (1 - rate)`` under
+exposure; a creator's gain is its rate times what its elements still offer. `compress`
+turns followers into audience signatures: followers followed by the same set of eligible
+creators collapse into one element whose weight is their number (or their summed
+follower weight).
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ class Problem:
         Community code of every local creator, -1 when none.
     must
         Local ids of the must-include creators.
+    rate
+        Under exposure, the chance each creator reaches one of its elements; None for
+        plain coverage (every creator reaches all its elements).
     """
 
     index: np.ndarray
@@ -50,6 +59,7 @@ class Problem:
     weight: np.ndarray
     community: np.ndarray
     must: np.ndarray
+    rate: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -63,8 +73,8 @@ class Problem:
 
     @property
     def integral(self) -> bool:
-        """Whether every element weight is an integer, so that every reach is one too."""
-        return bool(np.all(self.weight == np.floor(self.weight)))
+        """Whether every reach is an integer: plain coverage with integer weights."""
+        return self.rate is None and bool(np.all(self.weight == np.floor(self.weight)))
 
     def covers(self, j: int) -> np.ndarray:
         """Return the elements creator `j` covers.
@@ -81,25 +91,78 @@ class Problem:
         """
         return self.elements[self.ptr[j] : self.ptr[j + 1]]
 
-    def gains(self, covered: np.ndarray) -> np.ndarray:
+    def unreached(self, chosen: Sequence[int] | np.ndarray = ()) -> np.ndarray:
+        """Return the weight each element still offers once `chosen` are taken.
+
+        Parameters
+        ----------
+        chosen
+            Local creator ids.
+
+        Returns
+        -------
+        numpy.ndarray
+            A new float array: the element's weight times its chance of being reached by
+            none of `chosen` (0 or the full weight in plain coverage).
+        """
+        left = self.weight.astype(np.float64, copy=True)
+        for j in chosen:
+            self.take(left, int(j))
+        return left
+
+    def take(self, left: np.ndarray, j: int) -> None:
+        """Update `left` (from `unreached`) in place for taking creator `j`.
+
+        Parameters
+        ----------
+        left
+            What each element still offers.
+        j
+            A local creator id.
+        """
+        cov = self.covers(j)
+        if self.rate is None:
+            left[cov] = 0.0
+        else:
+            left[cov] *= 1.0 - float(self.rate[j])
+
+    def marginal(self, left: np.ndarray, j: int) -> float:
+        """Return the exact marginal gain of creator `j` given what `left` still offers.
+
+        Parameters
+        ----------
+        left
+            What each element still offers (`unreached`).
+        j
+            A local creator id.
+
+        Returns
+        -------
+        float
+            The weight (expected weight, under exposure) creator `j` would add.
+        """
+        gain = float(left[self.covers(j)].sum())
+        return gain if self.rate is None else gain * float(self.rate[j])
+
+    def gains(self, left: np.ndarray) -> np.ndarray:
         """Compute the exact marginal gain of every creator (a gather and a segmented sum).
 
         Parameters
         ----------
-        covered
-            Mask of the elements covered already.
+        left
+            What each element still offers (`unreached`).
 
         Returns
         -------
         numpy.ndarray
             The weight each creator would add.
         """
-        per_entry = np.where(covered, 0.0, self.weight)[self.elements]
+        per_entry = left[self.elements]
         out = np.zeros(self.n)
         nonempty = np.flatnonzero(np.diff(self.ptr) > 0)
         if nonempty.size:  # segments of non-empty rows are contiguous, so reduceat is exact
             out[nonempty] = np.add.reduceat(per_entry, self.ptr[nonempty])
-        return out
+        return out if self.rate is None else out * self.rate
 
     def covered(self, chosen: Sequence[int] | np.ndarray) -> np.ndarray:
         """Return the mask of the elements that the chosen creators cover.
@@ -112,7 +175,7 @@ class Problem:
         Returns
         -------
         numpy.ndarray
-            A boolean mask over the elements.
+            A boolean mask over the elements (under exposure: the elements they may reach).
         """
         mask = np.zeros(self.m, dtype=bool)
         for j in chosen:  # a slice per creator: no index array as long as the edges
@@ -130,9 +193,11 @@ class Problem:
         Returns
         -------
         float
-            The covered weight.
+            The covered weight; under exposure, its expectation.
         """
-        return float(self.weight[self.covered(chosen)].sum())
+        if self.rate is None:
+            return float(self.weight[self.covered(chosen)].sum())
+        return float((self.weight - self.unreached(chosen)).sum())
 
     def unit_spend(self, *, by_cost: bool) -> np.ndarray:
         """Return what each creator spends: its cost (as floats), or 1 for a count.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -120,10 +120,16 @@ class Selection:
     notes
         Remarks for the user.
     frequency
-        Followers the picks reach exactly 1, 2, 3 and 4+ times (`overlap.frequency_of`).
+        Followers the picks reach exactly 1, 2, 3 and 4+ times (`audience.frequency_of`).
     total_reach
         With people excluded (`exclusion.Exclusion`), everyone the picks reach, excluded
         people included (`reach` counts only the others); else None.
+    expected_reach
+        Under exposure (a reach rate): the expected reach of the picks, which the
+        selection maximises and `upper_bound` bounds (`reach` then counts everyone the
+        picks can reach); else None.
+    eligible_expected_reach
+        Under exposure: the expected reach of every eligible creator together.
     """
 
     picks: pl.DataFrame
@@ -141,6 +147,8 @@ class Selection:
     notes: list[str] = field(default_factory=list)
     total_reach: int | None = None
     frequency: pl.DataFrame | None = None
+    expected_reach: float | None = None
+    eligible_expected_reach: float | None = None
 
     @property
     def method(self) -> str:
@@ -154,8 +162,9 @@ class Selection:
 
     @property
     def curve(self) -> pl.DataFrame:
-        """Reach vs number of creators and vs spend, in pick order."""
-        return self.picks.select("rank", "reach", "total_cost", "reach_share")
+        """Reach (and expected reach) vs number of creators and vs spend, in pick order."""
+        expected = ["expected_reach"] if "expected_reach" in self.picks.columns else []
+        return self.picks.select("rank", "reach", *expected, "total_cost", "reach_share")
 
     @property
     def reach_share(self) -> float:
@@ -163,10 +172,26 @@ class Selection:
         return self.reach / self.eligible_reach if self.eligible_reach else 0.0
 
     @property
+    def objective(self) -> float:
+        """The figure the selection maximises and `upper_bound` bounds.
+
+        The expected reach under exposure, else the reach.
+        """
+        return self.reach if self.expected_reach is None else self.expected_reach
+
+    @property
+    def objective_share(self) -> float:
+        """The objective as a share of all eligible creators' (what a target is of)."""
+        if self.expected_reach is None:
+            return self.reach_share
+        whole = self.eligible_expected_reach or 0.0
+        return self.expected_reach / whole if whole else 0.0
+
+    @property
     def gap(self) -> float:
-        """(upper bound - reach) / upper bound: the selection is within this of optimal."""
+        """(upper bound - objective) / upper bound: the selection is within this of optimal."""
         return (
-            max(0.0, (self.upper_bound - self.reach) / self.upper_bound)
+            max(0.0, (self.upper_bound - self.objective) / self.upper_bound)
             if self.upper_bound
             else 0.0
         )
@@ -180,14 +205,15 @@ class Selection:
             The line.
         """
         target = self.constraints.get("target_reach")
-        if target is not None and self.reach_share < target - TARGET_ATOL:
+        if target is not None and self.objective_share < target - TARGET_ATOL:
             return (
                 f"{self._reached()}; the target of {100 * target:.1f}% cannot be met "
                 f"under these constraints (method {self.method})"
             )
         if self.cost_lower_bound is not None:  # target reach: how close to the cheapest
             return self._cover_summary(self.cost_lower_bound)
-        status = "optimal (proven)" if self.optimal else f"within {100 * self.gap:.2f}% of optimal"
+        best = "optimal" if self.expected_reach is None else "the best expected reach"
+        status = "optimal (proven)" if self.optimal else f"within {100 * self.gap:.2f}% of {best}"
         return (
             f"{self._reached()}; {status} (upper bound {_num(self.upper_bound)}, "
             f"method {self.method})"
@@ -196,10 +222,16 @@ class Selection:
     def _reached(self) -> str:
         """Describe picks, reach, share and cost: the start of every summary."""
         total = "" if self.total_reach is None else f", {_num(self.total_reach)} in all"
+        expected = (
+            ""
+            if self.expected_reach is None
+            else f"; expected reach {_num(round(self.expected_reach, 1))} "
+            f"({self.constraints.get('exposure')})"
+        )
         return (
             f"{self.picks.height} creators reach {self._amount(self.reach)}"
             f"{total} ({100 * self.reach_share:.1f}% of the eligible audience) for "
-            f"{money(self.total_cost, self.currency)}"
+            f"{money(self.total_cost, self.currency)}{expected}"
         )
 
     @property
@@ -257,6 +289,14 @@ class Selection:
             "gap": self.gap,
             "cost_lower_bound": self.cost_lower_bound,
             **({"total_reach": self.total_reach} if self.total_reach is not None else {}),
+            **(
+                {
+                    "expected_reach": self.expected_reach,
+                    "eligible_expected_reach": self.eligible_expected_reach,
+                }
+                if self.expected_reach is not None
+                else {}
+            ),
             "optimal": self.optimal,
             "method": self.method,
             "solve": self.solve.to_dict(),
@@ -298,11 +338,14 @@ def picks_frame(
     -------
     polars.DataFrame
         Columns rank, creator_id, tier, followers, cost, marginal_reach, reach,
-        total_cost, reach_share, and community when there are communities.
+        total_cost, reach_share, under exposure marginal_expected_reach and
+        expected_reach (the gains of `ordered`; reach then counts everyone the picks can
+        reach), and community when there are communities.
     """
     local = np.array([j for j, _ in ordered], dtype=np.int64)
     dense = p.index[local] if local.size else np.zeros(0, dtype=np.int64)
-    marginal = np.array([g for _, g in ordered], dtype=np.float64)
+    gains = np.array([g for _, g in ordered], dtype=np.float64)
+    marginal = gains if p.rate is None else _plain_gains(p, local)
     cost = p.cost[local] if local.size else np.zeros(0)
     total = float(p.weight.sum())
     frame = pl.DataFrame(
@@ -320,8 +363,24 @@ def picks_frame(
     )
     if bool(np.all(p.weight == np.round(p.weight))):  # whole people: integers in every file
         frame = frame.with_columns(pl.col("marginal_reach", "reach").round().cast(pl.Int64))
+    if p.rate is not None:  # what the selection maximised
+        frame = frame.with_columns(
+            pl.Series("marginal_expected_reach", gains),
+            pl.Series("expected_reach", np.cumsum(gains)),
+        )
     if (p.community >= 0).any():
         codes = pl.Series(p.community[local] if local.size else np.zeros(0, dtype=np.int64))
         shown = codes if labels is None else labels.gather(codes.set(codes < 0, None))
         frame = frame.with_columns(shown.alias("community"))
     return frame
+
+
+def _plain_gains(p: Problem, local: np.ndarray) -> np.ndarray:
+    """Return what each pick adds to the people the picks can reach at all, in order."""
+    plain = replace(p, rate=None)
+    left = plain.unreached()
+    out = np.zeros(local.size)
+    for i, j in enumerate(local.tolist()):
+        out[i] = plain.marginal(left, j)
+        plain.take(left, j)
+    return out

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from graph_engine.audience import frequency_of
 from graph_engine.errors import ParameterError
+from graph_engine.exposure import Exposure
 from graph_engine.graph import AudienceGraph, CreatorId
-from graph_engine.overlap import frequency_of
 from graph_engine.selection.bounds import (
     LAGRANGIAN_ITERATIONS,
     cover_lagrangian,
@@ -92,6 +93,7 @@ def select_creators(
     max_per_community: int | None = None,
     price_by_tier: Mapping[str, float] | None = None,
     posts: int = 1,
+    reach_rate: float | str | None = None,
     overhead: float = 0.0,
     weight: str | None = None,
     max_following: int | None = None,
@@ -123,6 +125,15 @@ def select_creators(
         cost = price per post x posts + overhead; the price per post is the `cost` column
         of the creators metadata, else the price of the creator's tier (DESIGN.md defaults,
         overridable with `price_by_tier`).
+    reach_rate
+        Exposure: the share of a creator's followers one post reaches (a number in
+        (0, 1], or a creators column such as ``"reach_rate"``). With `posts` posts a
+        follower of creators C is reached with probability ``1 - prod(1 - q_c)``,
+        ``q_c = 1 - (1 - rate_c) ** posts`` (`exposure.Exposure`); the selection then
+        maximises the expected reach, and `upper_bound` bounds it. Greedy's guarantee
+        and the data bound hold (the expected reach is monotone submodular); the
+        Lagrangian bound and the integer program are for plain reach, so
+        ``method="exact"`` is refused and ``"auto"`` is greedy, swaps and the data bound.
     weight, max_following
         Weighted reach: a numeric followers column to weigh followers by, and/or a weight
         of 0 for followers following more than `max_following` creators of the store
@@ -184,6 +195,12 @@ def select_creators(
         max_following=max_following,
         time_limit=time_limit,
     )
+    exposure = None if reach_rate is None else Exposure(reach_rate, posts)
+    if exposure is not None and method == "exact":
+        raise ParameterError(
+            "the integer program maximises plain reach; expected reach under a reach rate is "
+            "not linear; hint: use --method auto (greedy, swaps and a bound) or greedy"
+        )
     deadline = Deadline.after(time_limit - (time.perf_counter() - started))
     rows, must, notes = eligible_creators(graph, must_include, must_exclude, min_engagement)
     cost = creator_costs(graph, rows, price_by_tier, posts, overhead)
@@ -192,8 +209,9 @@ def select_creators(
     # Greedy runs on the raw creators x followers incidence (free: the rows of the CSR);
     # the integer program on audience signatures. Both give the same values: the
     # compression is exact, and compressing for greedy would cost more than it saves.
-    p = Problem(rows, cost, *rows_of(graph, rows), follower_weight, community, must)
-    total = p.value(np.arange(p.n))
+    rate = None if exposure is None else exposure.rates(graph.creators, rows)
+    p = Problem(rows, cost, *rows_of(graph, rows), follower_weight, community, must, rate)
+    total = p.value(np.arange(p.n))  # the expected reach of all of them, under exposure
     _check_must(p, count, budget)
     limits = Constraints.of(
         count=count,
@@ -217,6 +235,8 @@ def select_creators(
         if isinstance(communities, str)
         else (None if communities is None else "given"),
         "posts": posts,
+        "reach_rate": reach_rate,
+        "exposure": None if exposure is None else exposure.describe(),
         "overhead": overhead,
         "weight": weight,
         "max_following": max_following,
@@ -230,11 +250,14 @@ def select_creators(
         else in_gain_order(sol.p, sol.picks)
     )
     picked = sol.p.index[np.asarray(sol.picks, dtype=np.int64)] if sol.picks else np.zeros(0)
+    plain = replace(sol.p, rate=None)  # who the picks can reach at all
     return Selection(
-        frequency=frequency_of(graph, picked.astype(np.int64)),
+        frequency=frequency_of(graph, picked.astype(np.int64), exposure),
         picks=picks_frame(graph, sol.p, ordered, labels),
-        reach=sol.reach,
-        eligible_reach=total,
+        reach=sol.reach if exposure is None else plain.value(sol.picks),
+        expected_reach=None if exposure is None else sol.reach,
+        eligible_expected_reach=None if exposure is None else total,
+        eligible_reach=total if exposure is None else plain.value(np.arange(plain.n)),
         total_cost=float(sol.p.cost[sol.picks].sum()),
         upper_bound=max(tighten(sol.bound, integral=sol.integral), sol.reach),
         solve=replace(sol.solve, proven=bool(sol.optimal)),
@@ -271,7 +294,7 @@ def binding_notes(p: Problem, limits: Constraints, picks: list[int]) -> list[str
     unspent = limits.budget is not None and left > UNSPENT_SHARE * limits.budget
     if limits.is_cover or not (short or unspent):
         return []  # nothing to explain (and no pass over the edges)
-    gains = p.gains(p.covered(picks))
+    gains = p.gains(p.unreached(picks))
     useful = gains > 0
     useful[picks] = False
     capped = p.at_cap(picks, limits.cap)
@@ -383,12 +406,14 @@ def _solve(
     run, sol = _greedy_stage(p, limits, method, notes)
     if method in ("auto", "exact") and not sol.optimal:
         _swap_stage(sol, limits, deadline, time.perf_counter() - began)
-    if method == "auto" and not sol.optimal and not limits.is_cover:
+    relaxable = p.rate is None  # the relaxations and the program are for plain reach
+    if method == "auto" and relaxable and not sol.optimal and not limits.is_cover:
         _lagrangian_stage(sol, limits, deadline)
-    if method == "auto" and limits.is_cover and limits.meets_target(sol.reach):
+    if method == "auto" and relaxable and limits.is_cover and limits.meets_target(sol.reach):
         _cover_bound_stage(sol, limits, deadline)
     signatures = None
-    if method == "exact" or (method == "auto" and not sol.optimal and p.n <= AUTO_EXACT_CREATORS):
+    small = relaxable and p.n <= AUTO_EXACT_CREATORS
+    if method == "exact" or (method == "auto" and not sol.optimal and small):
         signatures = compress(graph, p.index, follower_weight)
         if method == "auto" and signatures[2].size > AUTO_EXACT_ELEMENTS:
             signatures = None

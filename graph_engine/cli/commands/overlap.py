@@ -20,13 +20,16 @@ from graph_engine.cli._options import (
     MaxFollowersOpt,
     MinFollowersOpt,
     OutputOpt,
+    ReachRateOpt,
     StoreArg,
     TierOpt,
     exclusion,
     load_graph,
+    reach_rate,
 )
 from graph_engine.cli._render import echo, progress_bar, render, status, write
 from graph_engine.errors import ParameterError
+from graph_engine.vocab import SimilarBy
 
 __all__ = ["audience", "overlap", "register", "similar"]
 
@@ -122,6 +125,15 @@ def audience(
     exclude_audience_of: ExcludeAudienceOfOpt = None,
     exclude_followers: ExcludeFollowersOpt = None,
     followers_where: FollowersWhereOpt = None,
+    rate: ReachRateOpt = None,
+    posts: Annotated[int, typer.Option(help="Posts per creator, with --reach-rate.")] = 1,
+    affinity_to: Annotated[
+        str | None,
+        typer.Option(
+            help="A brand's own accounts (comma-separated ids or handles): rank the list by "
+            "affinity to their audience (100 = average).",
+        ),
+    ] = None,
     plot: Annotated[
         Path | None,
         typer.Option(
@@ -133,23 +145,32 @@ def audience(
     format: FormatOpt = "table",
 ) -> None:
     """Reach report of a list of creators: reach, duplication, exclusive followers."""
-    from graph_engine.graph import read_store
-    from graph_engine.overlap import audience_report
+    from graph_engine.audience import audience_report
+    from graph_engine.exposure import Exposure
+    from graph_engine.graph import read_population, read_store
     from graph_engine.readers import read_id_list
 
     listed = read_id_list(creators_file, "`--creators-file`") if creators_file else []
     ids = list(creator_ids or []) + listed
     if not ids:
         raise ParameterError("no creators given; hint: `graph-engine audience STORE ID ID ...`")
-    # read only the listed creators' edges: time follows the list, not the store
-    graph = read_store(
-        store,
-        creators=ids,
-        exclude=exclusion(exclude_audience_of, exclude_followers, followers_where),
-    )
+    per_post = reach_rate(rate)
+    exposure = None if per_post is None else Exposure(per_post, posts)
+    brand = [b.strip() for b in (affinity_to or "").split(",") if b.strip()]
+    if affinity_to is not None and not brand:
+        raise ParameterError("`--affinity-to` names no creator")
+    exclude = exclusion(exclude_audience_of, exclude_followers, followers_where)
+    # read only the listed (and brand) creators' edges: time follows the list, not the store
+    graph = read_store(store, creators=ids + brand, exclude=exclude)
     for note in graph.filters:
         echo(f"note: {note}", err=True)
-    found = audience_report(graph, ids)
+    found = audience_report(
+        graph,
+        ids,
+        exposure=exposure,
+        affinity_to=brand,
+        population=read_population(store, exclude=exclude) if brand else None,
+    )
     if plot is not None:
         from graph_engine.plots import plot_shortlist
 
@@ -169,7 +190,15 @@ def similar(
     top_k: Annotated[int, typer.Option(help="How many similar creators.")] = default_of(
         "graph_engine.overlap:similar_creators", "top_k"
     ),
-    by: ByOpt = default_of("graph_engine.overlap:similar_creators", "by"),
+    by: Annotated[
+        SimilarBy,
+        typer.Option(
+            "--by", help="Rank by a pair metric, or by affinity to the creator's audience."
+        ),
+    ] = default_of("graph_engine.overlap:similar_creators", "by"),
+    min_shared: Annotated[
+        int, typer.Option(help="Only creators sharing at least N followers.")
+    ] = default_of("graph_engine.overlap:similar_creators", "min_shared"),
     exclude_audience_of: ExcludeAudienceOfOpt = None,
     exclude_followers: ExcludeFollowersOpt = None,
     followers_where: FollowersWhereOpt = None,
@@ -181,7 +210,9 @@ def similar(
 
     exclude = exclusion(exclude_audience_of, exclude_followers, followers_where)
     # counts only the edges of the creator's followers: no graph is loaded
-    result = similar_creators(store, creator, top_k=top_k, by=by, exclude=exclude)
+    result = similar_creators(
+        store, creator, top_k=top_k, by=by, min_shared=min_shared, exclude=exclude
+    )
     if exclude:
         echo(f"note: {exclude.describe()}", err=True)
     if output is not None:

@@ -18,10 +18,12 @@ from graph_engine.cli._options import (
     MaxFollowersOpt,
     MinFollowersOpt,
     OutputOpt,
+    ReachRateOpt,
     StoreArg,
     TierOpt,
     exclusion,
     load_graph,
+    reach_rate,
 )
 from graph_engine.cli._render import echo, render, status, write
 from graph_engine.errors import ParameterError
@@ -128,6 +130,7 @@ def select(
     posts: Annotated[int, typer.Option(help="Posts bought from each creator.")] = default_of(
         "graph_engine.selection.select:select_creators", "posts"
     ),
+    rate: ReachRateOpt = None,
     overhead: Annotated[float, typer.Option(help="Fixed cost per creator hired.")] = default_of(
         "graph_engine.selection.select:select_creators", "overhead"
     ),
@@ -152,7 +155,10 @@ def select(
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
-    """Choose creators for the most unique reach under a count, budget or target reach."""
+    """Choose creators for the most unique reach under a count, budget or target reach.
+
+    With --reach-rate, for the most expected reach (each post reaches that share).
+    """
     from graph_engine.selection import select_creators
 
     exclude = exclusion(exclude_audience_of, exclude_followers, followers_where)
@@ -171,6 +177,7 @@ def select(
             max_per_community=max_per_community,
             price_by_tier=parse_prices(price),
             posts=posts,
+            reach_rate=reach_rate(rate),
             overhead=overhead,
             weight=weight,
             max_following=max_following,
