@@ -249,3 +249,61 @@ def test_the_command_line_reports_expected_reach_and_affinity(synthetic_store, t
         assert message in result.output, (args, result.output)
         assert "Traceback" not in result.output
     assert np.isfinite(report["expected_reach"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    inst=instances,
+    codes=rate_lists,
+    k=st.integers(1, 4),
+    budget=st.integers(1, 25),
+    use_budget=st.booleans(),
+    cap=st.sampled_from([None, 1, 2]),
+)
+def test_the_concave_bound_never_drops_below_the_exhaustive_optimum(
+    inst, codes, k, budget, use_budget, cap
+):
+    from graph_engine.selection import Constraints, Problem, rows_of
+    from graph_engine.selection.bounds import exposure_bound
+    from graph_engine.selection.greedy import greedy
+
+    aud, costs, rates, g = rated(inst, codes)
+    names = g.creator_ids().cast(pl.String).to_list()
+    labels = {c: int(c) % 3 for c in names}  # three communities
+    limits = Constraints.of(
+        count=None if use_budget else k,
+        budget=float(budget) if use_budget else None,
+        target=None,
+        minimize="cost",
+        cap=cap,
+    )
+    rows = np.arange(g.n_creators)
+    cost = np.array([costs[c] for c in names])
+    community = np.array([labels[c] for c in names]) if cap else np.full(len(names), -1)
+    q = np.array([float(rates[c]) for c in names])
+    p = Problem(rows, cost, *rows_of(g, rows), np.ones(g.n_followers), community,
+                np.zeros(0, dtype=np.int64), q)  # fmt: skip
+    run = greedy(p, limits)
+    bound = exposure_bound(p, limits, run.picks, lower=p.value(run.picks), seconds=10)
+    top = Fraction(0)
+    for r in range(1, len(names) + 1):
+        for combo in itertools.combinations(names, r):
+            if not use_budget and r > k:
+                continue
+            if use_budget and sum(costs[c] for c in combo) > budget + 1e-9:
+                continue
+            if cap and max(sum(labels[c] == x for c in combo) for x in range(3)) > cap:
+                continue
+            top = max(top, exact_expected(aud, combo, rates))
+    assert bound >= float(top) - 1e-9
+
+
+def test_the_concave_bound_tightens_the_data_bound_on_the_sample(synthetic_store):
+    graph = read_store(synthetic_store)
+    quick = select_creators(graph, count=5, reach_rate=0.2, posts=3, method="greedy")
+    tight = select_creators(graph, count=5, reach_rate=0.2, posts=3, method="auto")
+    assert tight.expected_reach >= quick.expected_reach - 1e-9
+    assert tight.upper_bound <= quick.upper_bound
+    assert tight.solve.bound == "concave" and "concave-bound" in tight.method
+    # measured: the data bound leaves 13.9%, the concave bound 0.7%
+    assert quick.gap > 0.10 and tight.gap < 0.02

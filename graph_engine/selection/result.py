@@ -19,7 +19,7 @@ from graph_engine.selection.problem import Problem
 __all__ = ["Bound", "Optimiser", "Selection", "SolveMethod", "Solver", "picks_frame"]
 
 Optimiser = Literal["greedy", "plain-greedy"]
-Bound = Literal["greedy", "lagrangian"]
+Bound = Literal["greedy", "lagrangian", "concave"]
 Solver = Literal["highs"]
 
 
@@ -37,7 +37,8 @@ class SolveMethod:
         How many one-out, greedy-refill swaps improved the greedy picks.
     bound
         The upper bound that held before any solver ran: ``"greedy"`` (the data bound
-        along the greedy run) or ``"lagrangian"`` (tightened by Lagrangian relaxation).
+        along the greedy run), ``"lagrangian"`` (tightened by Lagrangian relaxation) or,
+        under exposure, ``"concave"`` (tightened by the concave extension).
     solver
         ``"highs"`` when the integer program was solved, else None.
     status
@@ -67,8 +68,8 @@ class SolveMethod:
             parts.append("best-single")
         if self.swaps:
             parts.append("swaps")
-        if self.bound == "lagrangian":
-            parts.append("lagrangian-bound")
+        if self.bound != "greedy":
+            parts.append(f"{self.bound}-bound")
         if self.solver is not None:
             parts.append(f"exact ({self.status})")
         return "+".join(parts)

@@ -25,6 +25,7 @@ from graph_engine.graph import AudienceGraph, CreatorId
 from graph_engine.selection.bounds import (
     LAGRANGIAN_ITERATIONS,
     cover_lagrangian,
+    exposure_bound,
     lagrangian,
     proven,
     proven_cheapest,
@@ -409,6 +410,8 @@ def _solve(
     relaxable = p.rate is None  # the relaxations and the program are for plain reach
     if method == "auto" and relaxable and not sol.optimal and not limits.is_cover:
         _lagrangian_stage(sol, limits, deadline)
+    if method == "auto" and not relaxable and not sol.optimal and not limits.is_cover:
+        _exposure_bound_stage(sol, limits, deadline)
     if method == "auto" and relaxable and limits.is_cover and limits.meets_target(sol.reach):
         _cover_bound_stage(sol, limits, deadline)
     signatures = None
@@ -491,6 +494,22 @@ def _lagrangian_stage(sol: _Solution, limits: Constraints, deadline: Deadline) -
     )
     if refined < sol.bound:
         sol.bound, sol.solve = refined, replace(sol.solve, bound="lagrangian")
+    sol.optimal = proven(sol.reach, sol.bound, integral=sol.integral)
+
+
+def _exposure_bound_stage(sol: _Solution, limits: Constraints, deadline: Deadline) -> None:
+    """Tighten the bound on expected reach by its concave extension (Frank-Wolfe)."""
+    p = sol.p
+    refined = exposure_bound(
+        p,
+        limits,
+        sol.picks,
+        lower=sol.reach,
+        seconds=deadline.left(),
+        max_iterations=_iterations(p),
+    )
+    if refined < sol.bound:
+        sol.bound, sol.solve = refined, replace(sol.solve, bound="concave")
     sol.optimal = proven(sol.reach, sol.bound, integral=sol.integral)
 
 
