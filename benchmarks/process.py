@@ -246,3 +246,90 @@ register(
         check=_same_pairs,
     )
 )
+
+
+# -- the cost of each audience filter at 100M edges, whole process --------------------
+
+FILTERS: dict[str, list[str]] = {
+    "no filter": [],
+    "--exclude-audience-of 4,5,6": ["--exclude-audience-of", "4,5,6"],
+    "--followers-where 'following < 20'": ["--followers-where", "following < 20"],
+    "--reach-rate 0.3 --posts 2": ["--reach-rate", "0.3", "--posts", "2"],
+    "--affinity-to 4,5": ["--affinity-to", "4,5"],
+}
+
+
+def _filtered(command: list[str], extra: list[str]) -> Callable[[], list[str]]:
+    def argv() -> list[str]:
+        head, tail = command[0], command[1:]
+        return [ENGINE, head, str(_store_100m()), *tail, *extra, "--format", "json"]
+
+    return argv
+
+
+def _figures(*keys: str) -> Callable[[str], dict[str, Any]]:
+    def parse(out: str) -> dict[str, Any]:
+        found = json.loads(out)
+        return {k: found.get(k) for k in keys if isinstance(found, dict)}
+
+    return parse
+
+
+register(
+    Case(
+        "filters-cli-100m",
+        "`graph-engine audience STORE 1 2 3` at 100M edges, with each audience filter",
+        [
+            Contender(
+                f"audience {label}",
+                _process(
+                    _filtered(["audience", "1", "2", "3"], extra),
+                    _figures("reach", "expected_reach", "audience_filter"),
+                ),
+            )
+            for label, extra in FILTERS.items()
+        ],
+        prepare=_store_100m,
+        items=99_500_000,
+        slow=True,
+    )
+)
+register(
+    Case(
+        "similar-affinity-cli-100m",
+        "`graph-engine similar STORE 1` at 100M edges: by shared followers, by affinity",
+        [
+            Contender(
+                f"similar --by {by}",
+                _process(_filtered(["similar", "1"], ["--by", by, "--min-shared", "50"]), _lines),
+            )
+            for by in ("shared", "affinity")
+        ],
+        prepare=_store_100m,
+        items=99_500_000,
+        slow=True,
+    )
+)
+register(
+    Case(
+        "select-exposure-cli-100m",
+        "`graph-engine select STORE --count 20` at 100M edges: plain reach vs expected reach",
+        [
+            Contender(
+                f"select {label}",
+                _process(
+                    _filtered(["select", "--count", "20", "--time-limit", "20"], extra),
+                    _figures("reach", "expected_reach", "gap", "method"),
+                ),
+                timeout=600,
+            )
+            for label, extra in {
+                "plain reach": [],
+                "--reach-rate 0.3 --posts 2": ["--reach-rate", "0.3", "--posts", "2"],
+            }.items()
+        ],
+        prepare=_store_100m,
+        items=99_500_000,
+        slow=True,
+    )
+)

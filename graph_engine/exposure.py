@@ -218,9 +218,10 @@ def expected_frequency(graph: AudienceGraph, index: np.ndarray, exposure: Exposu
     """Return the expected number of followers who see 1, 2, 3 and 4+ of the posts.
 
     Each creator's ``n`` posts reach a follower ``Binomial(n, p_c)`` times; a follower's
-    count is the sum over the creators it follows, whose distribution (truncated at
-    `FREQUENCY_TOP`) is built creator by creator, vectorised over that creator's
-    followers.
+    count is the sum over the creators it follows. With one rate for all, that is
+    ``Binomial(m n, p)`` for a follower of m of them (a histogram of m does); with a rate
+    per creator, the distribution (truncated at `FREQUENCY_TOP`) is built creator by
+    creator, vectorised over that creator's followers.
 
     Parameters
     ----------
@@ -239,6 +240,13 @@ def expected_frequency(graph: AudienceGraph, index: np.ndarray, exposure: Exposu
     index = np.asarray(index, dtype=np.int64)
     p = exposure.per_post(graph.creators, index)
     rows = [graph.indices[graph.indptr[c] : graph.indptr[c + 1]] for c in index.tolist()]
+    if not isinstance(exposure.rate, str):  # one rate: only how many creators one follows matters
+        members = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32)
+        followed = np.bincount(np.bincount(members, minlength=graph.n_followers))
+        out = np.zeros(FREQUENCY_TOP)
+        for m in np.flatnonzero(followed[1:]).tolist():  # Binomial(m * posts, p)
+            out += followed[m + 1] * _binomial_top((m + 1) * exposure.posts, float(p[0]))[1:]
+        return out
     touched = np.unique(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int32)
     where = np.zeros(graph.n_followers, dtype=np.int64)
     where[touched] = np.arange(touched.size)

@@ -71,14 +71,15 @@ TINY = [
 
 @pytest.mark.parametrize("edges", TINY)
 @pytest.mark.parametrize("posts", [1, 2])
-def test_expected_reach_and_frequency_match_every_possible_outcome(edges, posts):
+@pytest.mark.parametrize("one_rate", [False, True])
+def test_expected_reach_and_frequency_match_every_possible_outcome(edges, posts, one_rate):
     aud = audiences(edges)
     names = sorted(aud)
-    p = {c: RATES[i + 1] for i, c in enumerate(names)}
-    graph = make_graph(
-        edges, {c: 1 for c in names}, {"reach_rate": {c: float(p[c]) for c in names}}
-    )
-    exposure = Exposure("reach_rate", posts=posts)
+    p = {c: RATES[1] if one_rate else RATES[i + 1] for i, c in enumerate(names)}
+    rate_column = {"reach_rate": {c: float(p[c]) for c in names}}
+    graph = make_graph(edges, dict.fromkeys(names, 1), rate_column)
+    # one rate for all is a number (the histogram path), else a column (creator by creator)
+    exposure = Exposure(float(RATES[1]) if one_rate else "reach_rate", posts=posts)
     index = graph.creator_index(names)
     truth, seen = worlds(aud, names, p, posts)
     assert expected_reach(graph, index, exposure) == pytest.approx(float(truth), rel=1e-12)
@@ -89,6 +90,9 @@ def test_expected_reach_and_frequency_match_every_possible_outcome(edges, posts)
     assert report.frequency["expected_followers"].to_list() == pytest.approx(got.tolist())
     # every follower counted once: the expected frequency adds up to the expected reach
     assert float(got.sum()) == pytest.approx(float(truth), rel=1e-12)
+    if one_rate:  # the two paths agree
+        by_column = expected_frequency(graph, index, Exposure("reach_rate", posts=posts))
+        assert got == pytest.approx(by_column.tolist(), rel=1e-12)
 
 
 def rated(inst, rate_codes):
