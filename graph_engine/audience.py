@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -27,9 +27,12 @@ from graph_engine.names import creator_columns
 __all__ = [
     "MAX_MATRIX",
     "AudienceReport",
+    "ListCounts",
     "audience_report",
     "frequency_of",
     "intersection_sizes",
+    "list_counts",
+    "report_of",
 ]
 
 MAX_MATRIX = 30  # the shared matrices are shown for lists of at most this many creators
@@ -126,57 +129,133 @@ def audience_report(
         affinity, extra = _affinity(graph, idx, affinity_to, population)
         order = np.argsort(-affinity, kind="stable")
         idx, affinity = [idx[i] for i in order.tolist()], affinity[order]
-    rows, members, counts = _times_reached(graph, idx)
+    report = report_of(graph.creators, idx, list_counts(graph, idx), graph.filters)
+    frame, summary, frequency = report.creators, {**report.summary, **extra}, report.frequency
+    if affinity_to:
+        frame = frame.with_columns(pl.Series("affinity", affinity))
+    if exposure is not None:
+        index = np.asarray(idx, dtype=np.int64)
+        q = exposure.rates(graph.creators, index)
+        frame = frame.with_columns(pl.Series("expected_reach", q * frame[s.FOLLOWERS].to_numpy()))
+        summary["expected_reach"] = float((1.0 - unreached(graph, index, q)).sum())
+        summary["exposure"] = exposure.describe()
+        frequency = _with_expected(frequency, expected_frequency(graph, index, exposure))
+    return replace(report, creators=frame, summary=summary, frequency=frequency)
+
+
+@dataclass(frozen=True)
+class ListCounts:
+    """What a list's report is made of, however it was counted (here, or by Spark).
+
+    Attributes
+    ----------
+    followers
+        Followers of each listed creator.
+    exclusive
+        Followers of each listed creator who follow no other listed creator.
+    times
+        Followers reached exactly 1, 2, 3, ... times, the last entry `FREQUENCY_TOP` or
+        more times.
+    matrix
+        Shared followers of every two listed creators (their own followers on the
+        diagonal); None for lists longer than `MAX_MATRIX`.
+    """
+
+    followers: np.ndarray
+    exclusive: np.ndarray
+    times: np.ndarray
+    matrix: np.ndarray | None
+
+    @property
+    def reach(self) -> int:
+        """Followers of at least one listed creator."""
+        return int(self.times.sum())
+
+
+def list_counts(graph: AudienceGraph, idx: Sequence[int], *, matrix: bool = True) -> ListCounts:
+    """Count a list's followers, exclusive followers, frequency and shared matrix.
+
+    Parameters
+    ----------
+    graph
+        The graph.
+    idx
+        Dense ids of the listed creators (no repeats).
+    matrix
+        Whether to count the shared matrix (lists of at most `MAX_MATRIX` creators).
+
+    Returns
+    -------
+    ListCounts
+        The counts, in the order of `idx`.
+    """
+    rows, members, counts = _times_reached(graph, list(idx))
     followers = np.array([r.size for r in rows], dtype=np.int64)
-    reach = int(np.count_nonzero(counts))
-    seg = np.repeat(np.arange(len(idx)), followers)
-    exclusive = np.bincount(seg, weights=counts[members] == 1, minlength=len(idx))
-    exclusive = exclusive.astype(np.int64)
+    seg = np.repeat(np.arange(len(rows)), followers)
+    exclusive = np.bincount(seg, weights=counts[members] == 1, minlength=len(rows))
+    times = np.bincount(np.minimum(counts, FREQUENCY_TOP), minlength=FREQUENCY_TOP + 1)[1:]
+    shared = None
+    if matrix and len(rows) <= MAX_MATRIX:
+        shared = np.diag(followers)
+        for i, j in itertools.combinations(range(len(rows)), 2):
+            shared[i, j] = shared[j, i] = np.intersect1d(rows[i], rows[j], assume_unique=True).size
+    return ListCounts(followers, exclusive.astype(np.int64), times.astype(np.int64), shared)
+
+
+def report_of(
+    creators: pl.DataFrame, idx: Sequence[int], counts: ListCounts, filters: Sequence[str] = ()
+) -> AudienceReport:
+    """Build a list's report from its counts (`list_counts`, or Spark's).
+
+    Parameters
+    ----------
+    creators
+        The creators table (dense ids are its rows).
+    idx
+        Dense ids of the listed creators, in the order of `counts`.
+    counts
+        The list's counts.
+    filters
+        What was left out of the audience (`AudienceGraph.filters`).
+
+    Returns
+    -------
+    AudienceReport
+        The per-creator table, the figures, the matrices and the frequency table.
+    """
+    followers, exclusive, reach = counts.followers, counts.exclusive, counts.reach
     total = int(followers.sum())
     with np.errstate(divide="ignore", invalid="ignore"):
         frame = pl.DataFrame(
             {
-                **creator_columns(graph.creators, np.asarray(idx)),
-                s.TIER: graph.creators[s.TIER].gather(idx),
-                s.FOLLOWERS: followers.astype(np.int64),
+                **creator_columns(creators, np.asarray(idx, dtype=np.int64)),
+                s.TIER: creators[s.TIER].gather(list(idx)),
+                s.FOLLOWERS: followers,
                 "exclusive": exclusive,
                 "exclusive_share": np.nan_to_num(exclusive / followers),
                 "contribution": exclusive / reach if reach else np.zeros(len(idx)),
             }
         )
-    if affinity_to:
-        frame = frame.with_columns(pl.Series("affinity", affinity))
     summary = {
         "n_creators": len(idx),
         "total_followers": total,
         "reach": reach,
         "duplicated": total - reach,
         "expected_frequency": total / reach if reach else 0.0,
-        **extra,
-        **({"audience_filter": "; ".join(graph.filters)} if graph.filters else {}),
+        **({"audience_filter": "; ".join(filters)} if filters else {}),
     }
-    expected = None
-    if exposure is not None:
-        q = exposure.rates(graph.creators, np.asarray(idx, dtype=np.int64))
-        frame = frame.with_columns(pl.Series("expected_reach", q * followers))
-        summary["expected_reach"] = float((1.0 - unreached(graph, np.asarray(idx), q)).sum())
-        summary["exposure"] = exposure.describe()
-        expected = expected_frequency(graph, np.asarray(idx, dtype=np.int64), exposure)
     shared = shared_percent = None
-    if len(idx) <= MAX_MATRIX:
-        matrix = np.diag(followers)
-        for i, j in itertools.combinations(range(len(idx)), 2):
-            matrix[i, j] = matrix[j, i] = np.intersect1d(rows[i], rows[j], assume_unique=True).size
+    if counts.matrix is not None:
         rows_of = frame.select(c for c in (s.CREATOR_ID, s.name_column(frame)) if c)
         names = _labels(frame, taken=set(rows_of.columns))
+        matrix = counts.matrix
         shared = rows_of.hstack([pl.Series(n, matrix[:, j]) for j, n in enumerate(names)])
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = np.nan_to_num(100.0 * matrix / followers[:, None])
         shared_percent = rows_of.hstack(
             [pl.Series(n, np.round(pct[:, j], 2)) for j, n in enumerate(names)]
         )
-    frequency = _frequency(counts, reach, expected)
-    return AudienceReport(frame, summary, shared, shared_percent, frequency)
+    return AudienceReport(frame, summary, shared, shared_percent, _frequency(counts.times))
 
 
 def _affinity(
@@ -247,9 +326,10 @@ def frequency_of(
         `exposure`, ``expected_followers`` and ``expected_at_least`` too.
     """
     index = np.asarray(index, dtype=np.int64)
-    counts = _times_reached(graph, index.tolist())[2]
-    expected = None if exposure is None else expected_frequency(graph, index, exposure)
-    return _frequency(counts, int(np.count_nonzero(counts)), expected)
+    found = _frequency(list_counts(graph, index.tolist(), matrix=False).times)
+    if exposure is None:
+        return found
+    return _with_expected(found, expected_frequency(graph, index, exposure))
 
 
 def _times_reached(
@@ -264,15 +344,14 @@ def _times_reached(
     return rows, members, np.bincount(members, minlength=graph.n_followers)
 
 
-def _frequency(counts: np.ndarray, reach: int, expected: np.ndarray | None = None) -> pl.DataFrame:
+def _frequency(times: np.ndarray) -> pl.DataFrame:
     """Followers reached exactly 1, 2, 3 and 4 or more times by the list.
 
     ``at_least`` is the effective reach at that frequency: followers reached this many
-    times or more (``at_least`` of ``2`` is the effective reach at 2+). `expected` is the
-    expected distribution of posts seen under exposure.
+    times or more (``at_least`` of ``2`` is the effective reach at 2+).
     """
-    times = np.bincount(np.minimum(counts, FREQUENCY_TOP), minlength=FREQUENCY_TOP + 1)[1:]
-    frame = pl.DataFrame(
+    reach = int(times.sum())
+    return pl.DataFrame(
         {
             "times": [*map(str, range(1, FREQUENCY_TOP)), f"{FREQUENCY_TOP}+"],
             "followers": times.astype(np.int64),
@@ -280,9 +359,11 @@ def _frequency(counts: np.ndarray, reach: int, expected: np.ndarray | None = Non
             "at_least": np.cumsum(times[::-1])[::-1].astype(np.int64),
         }
     )
-    if expected is None:
-        return frame
-    return frame.with_columns(
+
+
+def _with_expected(frequency: pl.DataFrame, expected: np.ndarray) -> pl.DataFrame:
+    """Add the expected distribution of posts seen under exposure to a frequency table."""
+    return frequency.with_columns(
         pl.Series("expected_followers", expected),
         pl.Series("expected_at_least", np.cumsum(expected[::-1])[::-1]),
     )

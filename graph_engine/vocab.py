@@ -13,6 +13,7 @@ __all__ = [
     "CommunityMethod",
     "Direction",
     "EdgeFormat",
+    "Engine",
     "IdSpace",
     "Method",
     "Metric",
@@ -44,5 +45,7 @@ CommunityMethod = Literal["leiden", "louvain"]
 # Selection: how to solve, and what a target-reach cover minimises.
 Method = Literal["auto", "greedy", "exact", "plain-greedy"]
 Minimize = Literal["cost", "count"]
+# Where the work runs: this process, or an Apache Spark cluster (graph_engine.spark).
+Engine = Literal["embedded", "spark"]
 # File format of a generated graph.
 SynthFormat = Literal["parquet", "csv"]

@@ -76,3 +76,60 @@ def test_filters_and_a_parquet_dataset_written_by_spark(spark, stores, tmp_path)
     n = spark_overlap(store, spark=spark, min_shared=3, min_jaccard=0.02, output=out)
     assert out.is_dir() and n == expected.height  # a dataset folder of part files
     assert pl.read_parquet(out / "*.parquet").sort(KEY).equals(expected)
+
+
+def _report_frames(report):
+    """Every part of an audience report, as comparable values."""
+    parts = report.to_dict()
+    return {k: (v.to_dicts() if isinstance(v, pl.DataFrame) else v) for k, v in parts.items()}
+
+
+@pytest.mark.parametrize(
+    ("name", "ids"),
+    [
+        ("synthetic", ["@creator_29", "3", "68", "40"]),  # handles and ids
+        ("generated", slice(0, 60, 2)),  # 30 of the largest: the matrix's longest list
+        ("generated", slice(0, 93, 3)),  # 31: no matrix
+        ("twitter100", slice(0, 5)),
+    ],
+)
+def test_every_audience_figure_is_the_embedded_engines(spark, stores, name, ids):
+    from graph_engine import audience_report
+    from graph_engine.spark import spark_audience
+
+    store = stores[name]
+    if isinstance(ids, slice):  # creators by size, largest first
+        ranked = read_store(store).creators.sort("followers", descending=True)["creator_id"]
+        ids = [str(x) for x in ranked.to_list()[ids]]
+    expected = audience_report(read_store(store, creators=ids), ids)
+    got = spark_audience(store, ids, spark=spark)
+    assert _report_frames(got) == _report_frames(expected)
+
+
+def test_the_command_line_runs_on_spark(spark, stores, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from graph_engine.cli.app import app
+
+    runner = CliRunner()
+    store = str(stores["synthetic"])
+    spark_args = ["--engine", "spark", "--spark-master", "local[2]"]
+    out = tmp_path / "pairs.parquet"
+    done = runner.invoke(app, ["overlap", store, *spark_args, "--min-shared", "5", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    expected = compute_overlap(read_store(stores["synthetic"]), min_shared=5).sort(KEY)
+    assert pl.read_parquet(out / "*.parquet").sort(KEY).equals(expected)
+    shown = runner.invoke(app, ["audience", store, "29", "3", *spark_args, "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    embedded = runner.invoke(app, ["audience", store, "29", "3", "--format", "json"])
+    assert json.loads(shown.stdout) == json.loads(embedded.stdout)
+    for args, message in [
+        (["overlap", store, *spark_args, "--top-k", "3"], "--top-k is not available"),
+        (["audience", store, "29", *spark_args, "--reach-rate", "0.3"], "--reach-rate"),
+        (["overlap", store, *spark_args, "-o", str(tmp_path / "p.csv")], "Parquet dataset"),
+        (["overlap", store, *spark_args, "--spark-conf", "nokey"], "KEY=VALUE"),
+    ]:
+        result = runner.invoke(app, args)
+        assert result.exit_code != 0 and message in result.output, (args, result.output)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from graph_engine.errors import ParameterError
-from graph_engine.vocab import Metric
+from graph_engine.vocab import Engine, Metric
 
 if TYPE_CHECKING:
     from graph_engine.exclusion import Exclusion
@@ -22,6 +22,7 @@ __all__ = [
     "ByOpt",
     "CreatorsFileOpt",
     "CreatorsOpt",
+    "EngineOpt",
     "Format",
     "FormatOpt",
     "MaxFollowersOpt",
@@ -29,11 +30,15 @@ __all__ = [
     "OutputOpt",
     "ReachRateOpt",
     "SeedOpt",
+    "SparkConfOpt",
+    "SparkMasterOpt",
     "StoreArg",
     "TierOpt",
     "creator_choice",
+    "embedded_only",
     "load_graph",
     "reach_rate",
+    "spark_of",
 ]
 
 Format = Literal["table", "json", "csv"]
@@ -105,6 +110,75 @@ ReachRateOpt = Annotated[
         "column of them (e.g. reach_rate): adds expected reach and frequency.",
     ),
 ]
+
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine", help="embedded (this process) or spark (Apache Spark; the spark extra)."
+    ),
+]
+SparkMasterOpt = Annotated[
+    str,
+    typer.Option(
+        "--spark-master", help="With --engine spark: local[*], local[2], spark://host:7077, yarn."
+    ),
+]
+SparkConfOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--spark-conf",
+        help="With --engine spark: a Spark setting KEY=VALUE (e.g. spark.executor.memory=8g); "
+        "repeatable.",
+    ),
+]
+
+
+def spark_of(master: str, conf: list[str] | None) -> Any:
+    """Start (or get) the Spark session that `--spark-master` and `--spark-conf` describe.
+
+    Parameters
+    ----------
+    master
+        The master URL.
+    conf
+        ``KEY=VALUE`` settings.
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+        The session.
+    """
+    settings = {}
+    for item in conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(
+                f"`--spark-conf` takes KEY=VALUE, got {item!r}; hint: "
+                "--spark-conf spark.executor.memory=8g"
+            )
+        settings[key.strip()] = value.strip()
+    from graph_engine.spark import spark_session
+
+    return spark_session(master, settings)
+
+
+def embedded_only(engine: str, **given: object) -> None:
+    """Refuse options the Spark engine does not run yet, naming them.
+
+    Parameters
+    ----------
+    engine
+        The `--engine` value.
+    **given
+        Option name (``top_k`` for ``--top-k``) -> its value; a value other than None,
+        False or an empty list counts as given.
+    """
+    used = [f"--{k.replace('_', '-')}" for k, v in given.items() if v not in (None, False, [])]
+    if engine == "spark" and used:
+        raise ParameterError(
+            f"{', '.join(used)} {'is' if len(used) == 1 else 'are'} not available with "
+            "--engine spark yet; hint: drop it, or use the embedded engine"
+        )
 
 
 def reach_rate(text: str | None) -> float | str | None:

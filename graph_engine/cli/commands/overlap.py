@@ -13,25 +13,33 @@ from graph_engine.cli._options import (
     ByOpt,
     CreatorsFileOpt,
     CreatorsOpt,
+    EngineOpt,
     ExcludeAudienceOfOpt,
     ExcludeFollowersOpt,
     FollowersWhereOpt,
+    Format,
     FormatOpt,
     MaxFollowersOpt,
     MinFollowersOpt,
     OutputOpt,
     ReachRateOpt,
+    SparkConfOpt,
+    SparkMasterOpt,
     StoreArg,
     TierOpt,
+    embedded_only,
     exclusion,
     load_graph,
     reach_rate,
+    spark_of,
 )
 from graph_engine.cli._render import echo, progress_bar, render, status, write
 from graph_engine.errors import ParameterError
-from graph_engine.vocab import SimilarBy
+from graph_engine.vocab import Metric, SimilarBy
 
 __all__ = ["audience", "overlap", "register", "similar"]
+
+SPARK_MASTER = default_of("graph_engine.spark._session:spark_session", "master")
 
 
 def overlap(
@@ -55,6 +63,9 @@ def overlap(
     ] = default_of("graph_engine.overlap:compute_overlap", "top_k"),
     by: ByOpt = default_of("graph_engine.overlap:compute_overlap", "by"),
     limit: Annotated[int, typer.Option(help="Pairs to show in a terminal table.")] = 20,
+    engine: EngineOpt = "embedded",
+    spark_master: SparkMasterOpt = SPARK_MASTER,
+    spark_conf: SparkConfOpt = None,
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
@@ -66,6 +77,22 @@ def overlap(
 
     if limit < 1:
         raise ParameterError(f"`--limit` must be at least 1 (pairs shown), got {limit}")
+    if engine == "spark":
+        embedded_only(
+            engine,
+            creators=creators,
+            creators_file=creators_file,
+            tier=tier,
+            min_followers=min_followers,
+            max_followers=max_followers,
+            exclude_audience_of=exclude_audience_of,
+            exclude_followers=exclude_followers,
+            followers_where=followers_where,
+            top_k=top_k,
+        )
+        _spark_overlap(store, min_shared, min_jaccard, by, limit, spark_master, spark_conf,
+                       output, format)  # fmt: skip
+        return
     exclude = exclusion(exclude_audience_of, exclude_followers, followers_where)
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers, exclude)
     for note in graph.filters:
@@ -116,6 +143,45 @@ def overlap(
         render(pairs, format)
 
 
+def _spark_overlap(
+    store: Path,
+    min_shared: int,
+    min_jaccard: float,
+    by: Metric,
+    limit: int,
+    master: str,
+    conf: list[str] | None,
+    output: Path | None,
+    format: Format,
+) -> None:
+    """`overlap --engine spark`: Spark counts; a Parquet dataset, or the pairs shown."""
+    from graph_engine import overlap as ov
+    from graph_engine.spark import spark_overlap
+
+    if output is not None and output.suffix.lower() != ".parquet":
+        raise ParameterError(
+            f"with --engine spark the pairs are a Parquet dataset written by Spark, got "
+            f"{output.name!r}; hint: --output pairs.parquet (a folder of part files)"
+        )
+    with status("starting Spark ..."):
+        spark = spark_of(master, conf)
+    with status("overlap on Spark ..."):
+        found = spark_overlap(
+            store, spark=spark, min_shared=min_shared, min_jaccard=min_jaccard, output=output
+        )
+    if isinstance(found, int):
+        echo(f"wrote {found:,} pairs to {output} (a Parquet dataset written by Spark)", err=True)
+    elif format == "table":
+        strongest, n_pairs = ov.strongest_pairs(iter([found]), limit, by=by)
+        render(
+            {"pairs": n_pairs, "strongest": strongest},
+            format,
+            title=f"overlap on Spark, strongest {strongest.height} pairs by {by}",
+        )
+    else:
+        render(found, format)
+
+
 def audience(
     store: StoreArg,
     creator_ids: Annotated[
@@ -141,6 +207,9 @@ def audience(
             "frequency.png into this folder.",
         ),
     ] = None,
+    engine: EngineOpt = "embedded",
+    spark_master: SparkMasterOpt = SPARK_MASTER,
+    spark_conf: SparkConfOpt = None,
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
@@ -154,6 +223,27 @@ def audience(
     ids = list(creator_ids or []) + listed
     if not ids:
         raise ParameterError("no creators given; hint: `graph-engine audience STORE ID ID ...`")
+    if engine == "spark":
+        embedded_only(
+            engine,
+            exclude_audience_of=exclude_audience_of,
+            exclude_followers=exclude_followers,
+            followers_where=followers_where,
+            reach_rate=rate,
+            affinity_to=affinity_to,
+            plot=plot,
+        )
+        from graph_engine.spark import spark_audience
+
+        with status("starting Spark ..."):
+            spark = spark_of(spark_master, spark_conf)
+        with status("audience on Spark ..."):
+            report = spark_audience(store, ids, spark=spark).to_dict()
+        if output is not None:
+            write(report, output)
+        else:
+            render(report, format, title="audience of the list (Spark)")
+        return
     per_post = reach_rate(rate)
     exposure = None if per_post is None else Exposure(per_post, posts)
     brand = [b.strip() for b in (affinity_to or "").split(",") if b.strip()]
