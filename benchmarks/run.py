@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import process, quality  # noqa: F401  (register their cases)
+from benchmarks import process, quality, spark  # noqa: F401  (register their cases)
 from benchmarks.cases import CASES
 from benchmarks.framework import ROOT, Case
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import process, quality  # noqa: F401  (register their cases)
+from benchmarks import process, quality, spark  # noqa: F401  (register their cases)
 from benchmarks.cases import CASES
 from benchmarks.framework import dumps, measure
 

@@ -8,7 +8,7 @@ igraph and leidenalg are imported when a partition is computed, not with this mo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, get_args
 
@@ -30,9 +30,11 @@ __all__ = [
     "Communities",
     "CommunityMethod",
     "Weight",
+    "communities_of_pairs",
     "detect_communities",
     "normalized_mutual_information",
     "partition",
+    "unique_audiences",
 ]
 
 TOP_CREATORS = 5
@@ -221,50 +223,122 @@ def detect_communities(
         graph = graph.take(graph.creator_index(creators))
     if graph.n_creators == 0:
         raise ParameterError("no creators to partition; hint: check the creator choice")
-    ids = graph.creator_ids()
-    index = pl.DataFrame({"creator_id": ids, "i": np.arange(graph.n_creators)})
-    pairs = pl.concat(
-        [b.select("creator_a", "creator_b", weight) for b in overlap_blocks(graph)]
-        or [
-            pl.DataFrame(
-                schema={"creator_a": ids.dtype, "creator_b": ids.dtype, weight: pl.Float64}
-            )
-        ],
-        how="vertical_relaxed",
-    ).filter(pl.col(weight) >= min_weight, pl.col(weight) > 0)
-    pairs = pairs.join(index.rename({"creator_id": "creator_a"}), on="creator_a").join(
-        index.rename({"creator_id": "creator_b", "i": "j"}), on="creator_b"
+    pairs = [b.select("creator_a", "creator_b", weight) for b in overlap_blocks(graph)]
+    return communities_of_pairs(
+        graph.creators,
+        pairs,
+        lambda labels: unique_audiences(graph, labels),
+        method=method,
+        weight=weight,
+        min_weight=min_weight,
+        resolution=resolution,
+        seed=seed,
+        filters=graph.filters,
     )
-    edges = pairs.select("i", "j").to_numpy()
-    weights = pairs[weight].cast(pl.Float64).to_numpy()
+
+
+def communities_of_pairs(
+    creators: pl.DataFrame,
+    pairs: Sequence[pl.DataFrame],
+    audiences: Callable[[np.ndarray], np.ndarray],
+    *,
+    method: CommunityMethod = "leiden",
+    weight: Weight = "jaccard",
+    min_weight: float = 0.0,
+    resolution: float = 1.0,
+    seed: int = 0,
+    filters: Sequence[str] = (),
+) -> Communities:
+    """Partition creators from their overlap pairs, however the pairs were computed.
+
+    The embedded engine's `detect_communities` and Spark's `spark_communities` both end
+    here, so the same pairs give the same partition: the pairs are ordered by the
+    creators' rows before the optimiser sees them.
+
+    Parameters
+    ----------
+    creators
+        The creators table (rows in dense order, with ``followers``).
+    pairs
+        Frames of ``creator_a``, ``creator_b`` (original ids) and the `weight` column.
+    audiences
+        Unique followers of each community, given every creator's community label.
+    method, weight, min_weight, resolution, seed
+        As in `detect_communities`.
+    filters
+        What was left out of the audience (for the parameters).
+
+    Returns
+    -------
+    Communities
+        Membership, per-community summary, modularity, method and parameters.
+    """
+    _check(method=method, resolution=resolution, weight=weight, min_weight=min_weight)
+    ids = creators[s.CREATOR_ID]
+    index = pl.DataFrame({"creator_id": ids, "i": np.arange(creators.height)})
+    empty = pl.DataFrame(
+        schema={"creator_a": ids.dtype, "creator_b": ids.dtype, weight: pl.Float64}
+    )
+    found = pl.concat([*pairs] or [empty], how="vertical_relaxed").filter(
+        pl.col(weight) >= min_weight, pl.col(weight) > 0
+    )
+    found = (
+        found.join(index.rename({"creator_id": "creator_a"}), on="creator_a")
+        .join(index.rename({"creator_id": "creator_b", "i": "j"}), on="creator_b")
+        .sort("i", "j")  # one order for the optimiser, whoever computed the pairs
+    )
+    edges = found.select("i", "j").to_numpy()
+    weights = found[weight].cast(pl.Float64).to_numpy()
     labels, q = partition(
-        graph.n_creators, edges, weights, method=method, resolution=resolution, seed=seed
+        creators.height, edges, weights, method=method, resolution=resolution, seed=seed
     )
-    membership = pl.DataFrame({**creator_columns(graph.creators), "community": labels})
-    summary = _summarize(graph, labels, edges, weights)
+    membership = pl.DataFrame({**creator_columns(creators), "community": labels})
+    summary = _summarize(creators, labels, edges, weights, audiences(labels))
     params: dict[str, Any] = {
         "weight": weight,
         "min_weight": min_weight,
         "resolution": resolution,
         "seed": seed,
     }
-    if graph.filters:
-        params["audience_filter"] = "; ".join(graph.filters)
+    if filters:
+        params["audience_filter"] = "; ".join(filters)
     return Communities(membership, summary, q, method, params)
 
 
-def _summarize(
-    graph: AudienceGraph, labels: np.ndarray, edges: np.ndarray, weights: np.ndarray
-) -> pl.DataFrame:
+def unique_audiences(graph: AudienceGraph, labels: np.ndarray) -> np.ndarray:
+    """Count the unique followers of each community (distinct community, follower pairs).
+
+    Parameters
+    ----------
+    graph
+        The graph.
+    labels
+        The community of every creator (0..k-1).
+
+    Returns
+    -------
+    numpy.ndarray
+        Followers of each community.
+    """
     k = int(labels.max()) + 1 if labels.size else 0
-    size = np.bincount(labels, minlength=k)
-    # unique audience per community: distinct (community, follower) pairs
     edge_comm = np.repeat(labels, graph.degrees)
     key = edge_comm.astype(np.int64) * graph.n_followers + graph.indices
     key.sort()
     distinct = np.ones(key.size, dtype=bool)
     distinct[1:] = key[1:] != key[:-1]
-    audience = np.bincount(key[distinct] // max(graph.n_followers, 1), minlength=k)
+    counts: np.ndarray = np.bincount(key[distinct] // max(graph.n_followers, 1), minlength=k)
+    return counts
+
+
+def _summarize(
+    creators: pl.DataFrame,
+    labels: np.ndarray,
+    edges: np.ndarray,
+    weights: np.ndarray,
+    audience: np.ndarray,
+) -> pl.DataFrame:
+    k = int(labels.max()) + 1 if labels.size else 0
+    size = np.bincount(labels, minlength=k)
     internal: np.ndarray = np.zeros(k)
     if edges.size:
         same = labels[edges[:, 0]] == labels[edges[:, 1]]
@@ -272,13 +346,14 @@ def _summarize(
     pairs = size * (size - 1) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         density = np.where(pairs > 0, internal / pairs, 0.0)
-    name = s.name_column(graph.creators)
+    name = s.name_column(creators)
+    table = creators
     creators = pl.DataFrame(
         {
             "community": labels,
-            **creator_columns(graph.creators),
-            s.FOLLOWERS: graph.degrees,
-            **({"niche": graph.creators["niche"]} if "niche" in graph.creators.columns else {}),
+            **creator_columns(table),
+            s.FOLLOWERS: table[s.FOLLOWERS],
+            **({"niche": table["niche"]} if "niche" in table.columns else {}),
         }
     )
     top = (

@@ -125,11 +125,30 @@ def test_the_command_line_runs_on_spark(spark, stores, tmp_path):
     assert shown.exit_code == 0, shown.output
     embedded = runner.invoke(app, ["audience", store, "29", "3", "--format", "json"])
     assert json.loads(shown.stdout) == json.loads(embedded.stdout)
+    grouped = runner.invoke(app, ["communities", store, *spark_args, "--format", "json"])
+    assert grouped.exit_code == 0, grouped.output
+    alone = runner.invoke(app, ["communities", store, "--format", "json"])
+    assert json.loads(grouped.stdout) == json.loads(alone.stdout)
     for args, message in [
         (["overlap", store, *spark_args, "--top-k", "3"], "--top-k is not available"),
+        (["communities", store, *spark_args, "--tier", "micro"], "--tier is not available"),
         (["audience", store, "29", *spark_args, "--reach-rate", "0.3"], "--reach-rate"),
         (["overlap", store, *spark_args, "-o", str(tmp_path / "p.csv")], "Parquet dataset"),
         (["overlap", store, *spark_args, "--spark-conf", "nokey"], "KEY=VALUE"),
     ]:
         result = runner.invoke(app, args)
         assert result.exit_code != 0 and message in result.output, (args, result.output)
+
+
+@pytest.mark.parametrize("name", ["synthetic", "generated"])
+def test_communities_on_spark_are_the_embedded_engines(spark, stores, name):
+    from graph_engine import detect_communities
+    from graph_engine.spark import spark_communities
+
+    options = {"min_weight": 0.01, "seed": 3}
+    expected = detect_communities(read_store(stores[name]), **options)
+    got = spark_communities(stores[name], spark=spark, **options)
+    assert got.modularity == expected.modularity
+    assert got.membership.equals(expected.membership)
+    assert got.summary.equals(expected.summary)
+    assert got.parameters == expected.parameters

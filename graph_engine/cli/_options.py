@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from graph_engine._defaults import default_of
 from graph_engine.errors import ParameterError
 from graph_engine.vocab import Engine, Metric
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from graph_engine.graph import AudienceGraph
 
 __all__ = [
+    "SPARK_MASTER",
     "ByOpt",
     "CreatorsFileOpt",
     "CreatorsOpt",
@@ -117,6 +119,7 @@ EngineOpt = Annotated[
         "--engine", help="embedded (this process) or spark (Apache Spark; the spark extra)."
     ),
 ]
+SPARK_MASTER = default_of("graph_engine.spark._session:spark_session", "master")
 SparkMasterOpt = Annotated[
     str,
     typer.Option(

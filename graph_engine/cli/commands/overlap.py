@@ -10,6 +10,7 @@ import typer
 
 from graph_engine._defaults import default_of
 from graph_engine.cli._options import (
+    SPARK_MASTER,
     ByOpt,
     CreatorsFileOpt,
     CreatorsOpt,
@@ -38,8 +39,6 @@ from graph_engine.errors import ParameterError
 from graph_engine.vocab import Metric, SimilarBy
 
 __all__ = ["audience", "overlap", "register", "similar"]
-
-SPARK_MASTER = default_of("graph_engine.spark._session:spark_session", "master")
 
 
 def overlap(
