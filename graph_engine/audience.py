@@ -20,7 +20,7 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine.affinity import affinity_index
 from graph_engine.errors import ParameterError
-from graph_engine.exposure import FREQUENCY_TOP, Exposure, expected_frequency, unreached
+from graph_engine.exposure import FREQUENCY_TOP, Exposure, expected_times_seen, unreached
 from graph_engine.graph import AudienceGraph, CreatorId
 from graph_engine.names import creator_columns
 
@@ -127,19 +127,19 @@ def audience_report(
     extra: dict[str, Any] = {}
     if affinity_to:
         affinity, extra = _affinity(graph, idx, affinity_to, population)
-        order = np.argsort(-affinity, kind="stable")
+        order = np.argsort(-np.nan_to_num(affinity, nan=-1.0), kind="stable")  # undefined last
         idx, affinity = [idx[i] for i in order.tolist()], affinity[order]
     report = report_of(graph.creators, idx, list_counts(graph, idx), graph.filters)
     frame, summary, frequency = report.creators, {**report.summary, **extra}, report.frequency
     if affinity_to:
-        frame = frame.with_columns(pl.Series("affinity", affinity))
+        frame = frame.with_columns(pl.Series("affinity", affinity, nan_to_null=True))
     if exposure is not None:
         index = np.asarray(idx, dtype=np.int64)
         q = exposure.rates(graph.creators, index)
         frame = frame.with_columns(pl.Series("expected_reach", q * frame[s.FOLLOWERS].to_numpy()))
         summary["expected_reach"] = float((1.0 - unreached(graph, index, q)).sum())
         summary["exposure"] = exposure.describe()
-        frequency = _with_expected(frequency, expected_frequency(graph, index, exposure))
+        frequency = _with_expected(frequency, expected_times_seen(graph, index, exposure))
     return replace(report, creators=frame, summary=summary, frequency=frequency)
 
 
@@ -264,8 +264,12 @@ def _affinity(
     brand: Sequence[CreatorId],
     population: int | None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Affinity index of the creators `idx` to the brand accounts' combined audience."""
-    accounts = graph.creator_index(brand)
+    """Affinity index of the creators `idx` to the brand accounts' combined audience.
+
+    NaN (shown as empty) for the brand accounts themselves, for creators without
+    followers, and for everyone when no brand follower is left.
+    """
+    accounts = np.unique(graph.creator_index(brand))  # a brand named twice counts once
     inside = np.zeros(graph.n_followers, dtype=bool)
     for b in accounts.tolist():
         inside[graph.indices[graph.indptr[b] : graph.indptr[b + 1]]] = True
@@ -273,7 +277,10 @@ def _affinity(
     shared = np.array([np.count_nonzero(inside[r]) for r in rows], dtype=np.int64)
     people = graph.n_followers if population is None else population
     brand_size = int(np.count_nonzero(inside))
-    index = affinity_index(shared, np.array([r.size for r in rows]), brand_size, people)
+    followers = np.array([r.size for r in rows])
+    index = affinity_index(shared, followers, brand_size, people)
+    undefined = np.isin(np.asarray(idx), accounts) | (followers == 0) | (brand_size == 0)
+    index = np.where(undefined, np.nan, index)
     names = graph.creator_ids(accounts).cast(pl.String).to_list()
     return index, {"affinity_to": names, "brand_audience": brand_size, "population": people}
 
@@ -316,7 +323,7 @@ def frequency_of(
         Dense ids of the creators (a plan's picks, a shortlist).
     exposure
         With a reach rate: also the expected number of followers who see exactly 1, 2,
-        3 and 4+ of the posts (`exposure.expected_frequency`).
+        3 and 4+ of the posts (`exposure.expected_times_seen`).
 
     Returns
     -------
@@ -329,7 +336,7 @@ def frequency_of(
     found = _frequency(list_counts(graph, index.tolist(), matrix=False).times)
     if exposure is None:
         return found
-    return _with_expected(found, expected_frequency(graph, index, exposure))
+    return _with_expected(found, expected_times_seen(graph, index, exposure))
 
 
 def _times_reached(

@@ -6,7 +6,7 @@ follower with probability ``q_c = 1 - (1 - p_c) ** n``. Posts reach followers
 independently, so a follower of creators C is reached with probability
 ``1 - prod(1 - q_c for c in C)`` and the expected reach of a list is the sum of those
 chances over its followers. The number of times a follower sees a post is a sum of
-binomials, ``Binomial(n, p_c)`` over C; `expected_frequency` gives its expected
+binomials, ``Binomial(n, p_c)`` over C; `expected_times_seen` gives its expected
 distribution over the followers. With a rate of 1 every figure is the plain one.
 """
 
@@ -21,9 +21,44 @@ import polars as pl
 from graph_engine.errors import ParameterError, SchemaError, did_you_mean
 from graph_engine.graph import AudienceGraph
 
-__all__ = ["FREQUENCY_TOP", "Exposure", "expected_frequency", "expected_reach", "unreached"]
+__all__ = [
+    "FREQUENCY_TOP",
+    "MAX_POSTS",
+    "Exposure",
+    "expected_reach",
+    "expected_times_seen",
+    "read_rate",
+    "unreached",
+]
 
 FREQUENCY_TOP = 4  # the frequency tables' last row: reached this often or more
+MAX_POSTS = 10_000  # posts per creator: far beyond any campaign, well inside every float
+
+
+def read_rate(value: float | str) -> float | str:
+    """Read a reach rate as given on a command line or in a job: a number, or a column.
+
+    Parameters
+    ----------
+    value
+        A number, text holding one (``"0.3"``), or a creators column name.
+
+    Returns
+    -------
+    float or str
+        The number, or the column name (stripped).
+
+    Examples
+    --------
+    >>> read_rate("0.3"), read_rate("reach_rate"), read_rate(0.5)
+    (0.3, 'reach_rate', 0.5)
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        return value.strip()
 
 
 @dataclass(frozen=True)
@@ -55,14 +90,22 @@ class Exposure:
         if isinstance(self.rate, str):
             if not self.rate.strip():
                 raise ParameterError("the reach rate column name is empty")
+        elif isinstance(self.rate, bool) or not isinstance(self.rate, int | float):
+            raise ParameterError(
+                f"the reach rate is a number in (0, 1] or a creators column name, got {self.rate!r}"
+            )
         elif not (0 < self.rate <= 1):
             raise ParameterError(
                 f"the reach rate is the share of a creator's followers one post reaches, in "
                 f"(0, 1], got {self.rate}; hint: --reach-rate 0.3 for 30%, or a creators "
                 "column such as reach_rate"
             )
-        if self.posts < 1:
-            raise ParameterError(f"`posts` must be at least 1, got {self.posts}")
+        if isinstance(self.posts, bool) or not isinstance(self.posts, int):
+            raise ParameterError(f"`posts` is a whole number of posts, got {self.posts!r}")
+        if not 1 <= self.posts <= MAX_POSTS:
+            raise ParameterError(
+                f"`posts` must be between 1 and {MAX_POSTS:,} per creator, got {self.posts}"
+            )
 
     def per_post(self, creators: pl.DataFrame, rows: np.ndarray) -> np.ndarray:
         """Return the reach rate of one post of each creator `rows`.
@@ -91,8 +134,8 @@ class Exposure:
         if name not in creators.columns:
             hint = did_you_mean(name, creators.columns)
             raise SchemaError(
-                f"no creators column {name!r} for the reach rate{hint}; hint: ingest it "
-                "with `--creators`, or give a number such as 0.3"
+                f"no creators column {name!r} for the reach rate{hint}; hint: add it to the "
+                "creators file (`ingest --creators FILE`), or give a number such as 0.3"
             )
         column = creators[name]
         if not column.dtype.is_numeric():
@@ -103,8 +146,8 @@ class Exposure:
             ids = creators["creator_id"].gather(rows[bad][:3]).to_list()
             raise SchemaError(
                 f"{int(bad.sum()):,} creators have no reach rate in (0, 1] in column "
-                f"{name!r} (e.g. {', '.join(map(str, ids))}); hint: fill the column, or "
-                "leave those creators out with --creators"
+                f"{name!r} (e.g. {', '.join(map(str, ids))}); hint: fill the column in the "
+                "creators file, or leave those creators out"
             )
         return values
 
@@ -214,7 +257,7 @@ def expected_reach(graph: AudienceGraph, index: np.ndarray, exposure: Exposure) 
     return float((1.0 - miss).sum())
 
 
-def expected_frequency(graph: AudienceGraph, index: np.ndarray, exposure: Exposure) -> np.ndarray:
+def expected_times_seen(graph: AudienceGraph, index: np.ndarray, exposure: Exposure) -> np.ndarray:
     """Return the expected number of followers who see 1, 2, 3 and 4+ of the posts.
 
     Each creator's ``n`` posts reach a follower ``Binomial(n, p_c)`` times; a follower's

@@ -24,6 +24,7 @@ from graph_engine import schema as s
 from graph_engine._defaults import default_of
 from graph_engine.communities import CommunityMethod, Weight, detect_communities
 from graph_engine.errors import InputError, ParameterError, did_you_mean
+from graph_engine.exposure import Exposure, read_rate
 from graph_engine.graph import AudienceGraph
 from graph_engine.ingestion import ingest
 from graph_engine.overlap import Metric, compute_overlap
@@ -208,7 +209,7 @@ class SelectionSection(_Section):
     posts: Positive = Field(
         default=default_of(select_creators, "posts"), description="posts bought from each creator"
     )
-    reach_rate: Annotated[float, Field(gt=0.0, le=1.0)] | str | None = Field(
+    reach_rate: float | str | None = Field(
         default=default_of(select_creators, "reach_rate"),
         description="share of followers a post reaches, or a creators column: expected reach",
     )
@@ -506,7 +507,23 @@ def _check_together(job: Job) -> str | None:
             f'"{co.weight}"` (a share), got {co.min_weight!r}; hint: 0.05 drops the '
             "faintest overlaps"
         )
-    return _check_selection(job) if se.enabled else None
+    return (_check_selection(job) or _check_exposure(job)) if se.enabled else None
+
+
+def _check_exposure(job: Job) -> str | None:
+    se = job.selection
+    if se.reach_rate is None:
+        return None
+    try:
+        Exposure(read_rate(se.reach_rate), se.posts)
+    except ParameterError as exc:
+        return f"`selection.reach_rate`: {exc}"
+    if se.method == "exact":
+        return (
+            '`selection.method = "exact"` solves plain reach; with `selection.reach_rate` '
+            'the expected reach is not linear; hint: method = "auto" or "greedy"'
+        )
+    return None
 
 
 def _check_selection(job: Job) -> str | None:
@@ -526,11 +543,6 @@ def _check_selection(job: Job) -> str | None:
             "`selection.max_per_community` needs `selection.communities` or "
             "`[communities] enabled = true`; hint: name a creators column such as "
             '`communities = "niche"`'
-        )
-    if se.reach_rate is not None and se.method == "exact":
-        return (
-            '`selection.method = "exact"` solves plain reach; with `selection.reach_rate` '
-            'the expected reach is not linear; hint: method = "auto" or "greedy"'
         )
     both = sorted({str(x) for x in se.must_include} & {str(x) for x in se.must_exclude})
     if both:

@@ -30,6 +30,7 @@ from graph_engine.names import creator_columns
 from graph_engine.vocab import Metric, SimilarBy
 
 __all__ = [
+    "AFFINITY_MIN_SHARED",
     "LARGE_RESULT",
     "METRICS",
     "PAIR_SCHEMA",
@@ -46,6 +47,7 @@ __all__ = [
 
 METRICS: tuple[Metric, ...] = get_args(Metric)
 SIMILAR_BY: tuple[str, ...] = get_args(SimilarBy)
+AFFINITY_MIN_SHARED = 30  # `similar --by affinity` lists creators sharing at least this many
 
 PAIR_SCHEMA: dict[str, Any] = {
     "creator_a": None,  # original id type, filled in per graph
@@ -377,8 +379,9 @@ def similar_creators(
     *,
     top_k: int = 10,
     by: SimilarBy = "jaccard",
-    min_shared: int = 1,
+    min_shared: int | None = None,
     exclude: Exclusion | None = None,
+    population: int | None = None,
 ) -> pl.DataFrame:
     """Find the `top_k` creators whose audiences are most like `creator`'s, by a metric.
 
@@ -396,11 +399,16 @@ def similar_creators(
         The metric to rank by: a pair metric, or ``"affinity"``, the affinity index of
         each creator to `creator`'s audience (`affinity.affinity_index`; 100 = average).
     min_shared
-        Only creators sharing at least this many followers (an affinity index of a
-        handful of followers is noise).
+        Only creators sharing at least this many followers; default 1, and
+        `AFFINITY_MIN_SHARED` when ranking by affinity (an affinity index of a handful of
+        followers is noise).
     exclude
         With a store: people left out of every count (see `exclusion.Exclusion`); a graph
         is filtered when it is read (`read_store(..., exclude=)`).
+    population
+        With a graph: people in the whole graph, the affinity baseline (default: the
+        graph's followers; give the store's, `graph.read_population`, when the graph
+        holds only some creators). A store counts its own.
 
     Returns
     -------
@@ -409,6 +417,8 @@ def similar_creators(
         creators sharing at least `min_shared` followers are listed. Ties: larger shared
         first, then id order.
     """
+    if min_shared is None:
+        min_shared = AFFINITY_MIN_SHARED if by == "affinity" else 1
     _check(min_shared=min_shared, min_jaccard=0.0, top_k=top_k, by=by, metrics=SIMILAR_BY)
     if isinstance(graph, AudienceGraph):
         if exclude:
@@ -417,7 +427,8 @@ def similar_creators(
         audience = np.zeros(graph.n_followers, dtype=np.int32)
         audience[graph.indices[graph.indptr[c] : graph.indptr[c + 1]]] = 1
         counts = np.asarray(graph.matrix @ audience, dtype=np.int64)  # shared with everyone
-        table, degrees, population = graph.creators, graph.degrees, graph.n_followers
+        table, degrees = graph.creators, graph.degrees
+        population = graph.n_followers if population is None else population
     else:
         table, c, counts, population = read_shared_counts(graph, creator, exclude=exclude)
         degrees = table[s.FOLLOWERS].to_numpy()

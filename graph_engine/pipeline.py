@@ -24,6 +24,7 @@ from graph_engine.audience import audience_report
 from graph_engine.communities import Communities, detect_communities
 from graph_engine.errors import InputError, ParameterError
 from graph_engine.exclusion import Exclusion
+from graph_engine.exposure import read_rate
 from graph_engine.graph import AudienceGraph, read_store
 from graph_engine.ingestion import ingest
 from graph_engine.job import Job, read_job
@@ -261,7 +262,7 @@ def _select(graph: AudienceGraph, job: Job, found: Communities | None) -> Select
         max_per_community=se.max_per_community,
         price_by_tier={str(k): float(v) for k, v in se.price.items()} or None,
         posts=se.posts,
-        reach_rate=se.reach_rate,
+        reach_rate=None if se.reach_rate is None else read_rate(se.reach_rate),
         overhead=float(se.overhead),
         weight=se.weight,
         max_following=se.max_following,

@@ -146,6 +146,9 @@ def plot_overlap_matrix(
 def plot_reach_curve(selection: Selection, path: str | os.PathLike[str]) -> Path:
     """Reach vs number of creators and vs spend, with the upper bound on the optimum."""
     picks = selection.picks
+    exposed = selection.expected_reach is not None  # the bound is on the expected reach
+    column, what = ("expected_reach", "expected reach") if exposed else ("reach", "reach")
+    eligible = (selection.eligible_expected_reach or 0.0) if exposed else selection.eligible_reach
     fig = _figure(10, 4)
     for ax, x, label in (
         (fig.add_subplot(1, 2, 1), [0, *picks["rank"].to_list()], "creators picked"),
@@ -155,7 +158,7 @@ def plot_reach_curve(selection: Selection, path: str | os.PathLike[str]) -> Path
             f"spend ({selection.currency})",
         ),
     ):
-        ax.step(x, [0.0, *picks["reach"].to_list()], where="post", label="reach (selection)")
+        ax.step(x, [0.0, *picks[column].to_list()], where="post", label=f"{what} (selection)")
         ax.axhline(
             selection.upper_bound,
             color="tab:red",
@@ -163,13 +166,13 @@ def plot_reach_curve(selection: Selection, path: str | os.PathLike[str]) -> Path
             label=f"upper bound on optimum ({selection.upper_bound:,.0f})",
         )
         ax.axhline(
-            selection.eligible_reach,
+            eligible,
             color="grey",
             ls=":",
-            label=f"eligible audience ({selection.eligible_reach:,.0f})",
+            label=f"eligible audience ({eligible:,.0f})",
         )
         ax.set_xlabel(label)
-        ax.set_ylabel(selection.unit)
+        ax.set_ylabel(what if exposed else selection.unit)
         ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(textwrap.fill(selection.summary(), 110), fontsize=8)  # wrapped, not clipped

@@ -173,10 +173,11 @@ def _bound_in_words(sel: dict[str, Any]) -> str:
             f"plan costs at most {cost / low - 1:.1%} more than the cheapest possible."
         )
     bound = float(sel["upper_bound"])
+    people = "people" if sel.get("expected_reach") is None else "people in expectation"
     if sel["optimal"]:
-        return "No selection under these constraints reaches more people: this one is optimal."
+        return f"No selection under these constraints reaches more {people}: this one is optimal."
     return (
-        f"No selection under these constraints can reach more than {bound:,.0f} people, so "
+        f"No selection under these constraints can reach more than {bound:,.0f} {people}, so "
         f"this plan is at most {float(sel['gap']):.1%} below the best possible."
     )
 
@@ -289,13 +290,16 @@ def _svg(fig: Any) -> str:
 
 def _reach_curve(sel: dict[str, Any]) -> Any:
     curve = pl.DataFrame(sel["curve"])
+    exposed = sel.get("expected_reach") is not None  # the bound is on the expected reach
+    column = "expected_reach" if exposed else "reach"
+    eligible = sel["eligible_expected_reach"] if exposed else sel["eligible_reach"]
     fig = _figure(7, 3.6)
     ax = fig.add_subplot()
-    ax.step([0, *curve["rank"].to_list()], [0, *curve["reach"].to_list()], where="post")
+    ax.step([0, *curve["rank"].to_list()], [0, *curve[column].to_list()], where="post")
     ax.axhline(float(sel["upper_bound"]), color="tab:red", ls="--", label="bound on the best")
-    ax.axhline(float(sel["eligible_reach"]), color="grey", ls=":", label="eligible audience")
+    ax.axhline(float(eligible), color="grey", ls=":", label="eligible audience")
     ax.set_xlabel("creators picked")
-    ax.set_ylabel("unique people reached")
+    ax.set_ylabel("expected people reached" if exposed else "unique people reached")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     return fig

@@ -252,6 +252,7 @@ COLUMN_KINDS: Final[dict[str, ColumnKind]] = {
             "exclusive_share",
             "contribution",
             "reach_share",
+            "expected_reach_share",
             "gap",
             "engagement_rate",
             "internal_density",

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from graph_engine import ParameterError, SchemaError
 from graph_engine.audience import audience_report
 from graph_engine.cli.app import app
-from graph_engine.exposure import Exposure, expected_frequency, expected_reach
+from graph_engine.exposure import Exposure, expected_reach, expected_times_seen
 from graph_engine.graph import read_store
 from graph_engine.overlap import similar_creators
 from graph_engine.selection import select_creators
@@ -83,7 +83,7 @@ def test_expected_reach_and_frequency_match_every_possible_outcome(edges, posts,
     index = graph.creator_index(names)
     truth, seen = worlds(aud, names, p, posts)
     assert expected_reach(graph, index, exposure) == pytest.approx(float(truth), rel=1e-12)
-    got = expected_frequency(graph, index, exposure)
+    got = expected_times_seen(graph, index, exposure)
     assert got == pytest.approx([float(x) for x in seen], rel=1e-12, abs=1e-15)
     report = audience_report(graph, names, exposure=exposure)
     assert report.summary["expected_reach"] == pytest.approx(float(truth), rel=1e-12)
@@ -91,7 +91,7 @@ def test_expected_reach_and_frequency_match_every_possible_outcome(edges, posts,
     # every follower counted once: the expected frequency adds up to the expected reach
     assert float(got.sum()) == pytest.approx(float(truth), rel=1e-12)
     if one_rate:  # the two paths agree
-        by_column = expected_frequency(graph, index, Exposure("reach_rate", posts=posts))
+        by_column = expected_times_seen(graph, index, Exposure("reach_rate", posts=posts))
         assert got == pytest.approx(by_column.tolist(), rel=1e-12)
 
 
@@ -156,22 +156,30 @@ def test_budget_selection_of_expected_reach_against_the_exhaustive_optimum(inst,
 
 
 @settings(max_examples=60, deadline=None)
-@given(inst=instances, k=st.integers(1, 4))
-def test_a_rate_of_one_is_plain_reach(inst, k):
+@given(inst=instances, k=st.integers(1, 4), method=st.sampled_from(["greedy", "auto"]))
+def test_a_rate_of_one_is_plain_reach(inst, k, method):
     g = make_graph(inst["edges"])
-    plain = select_creators(g, count=k, method="greedy")
-    full = select_creators(g, count=k, method="greedy", reach_rate=1.0)
+    plain = select_creators(g, count=k, method=method)
+    full = select_creators(g, count=k, method=method, reach_rate=1.0)
     assert full.picks["creator_id"].to_list() == plain.picks["creator_id"].to_list()
     assert full.expected_reach == plain.reach == full.reach
-    assert full.upper_bound >= plain.reach
+    assert (full.upper_bound, full.optimal, full.method) == (
+        plain.upper_bound,
+        plain.optimal,
+        plain.method,
+    )  # solved and bounded as plain reach, proofs included
 
 
 def test_exposure_is_checked():
     for rate in (0, -0.1, 1.5, float("nan")):
         with pytest.raises(ParameterError, match=r"in \(0, 1\]"):
             Exposure(rate)
-    with pytest.raises(ParameterError, match="posts"):
-        Exposure(0.5, posts=0)
+    for posts in (0, 10**20, 2.5, True):
+        with pytest.raises(ParameterError, match="posts"):
+            Exposure(0.5, posts=posts)
+    for rate in (True, None, [0.3]):
+        with pytest.raises(ParameterError, match="reach rate"):
+            Exposure(rate)
     g = make_graph([("a", 1), ("b", 2)], {"a": 1, "b": 2}, {"rate": {"a": 0.5, "b": None}})
     with pytest.raises(SchemaError, match="1 creators have no reach rate"):
         select_creators(g, count=1, reach_rate="rate")
@@ -242,7 +250,8 @@ def test_the_command_line_reports_expected_reach_and_affinity(synthetic_store, t
         (["audience", store, "3", "--reach-rate", "2"], "in (0, 1]"),
         (["audience", store, "3", "--reach-rate", "rate"], "no creators column 'rate'"),
         (["audience", store, "3", "--reach-rate", "handle"], "not numbers"),
-        (["audience", store, "3", "--posts", "0", "--reach-rate", "0.1"], "at least 1"),
+        (["audience", store, "3", "--posts", "0", "--reach-rate", "0.1"], "between 1 and"),
+        (["audience", store, "3", "--posts", "3"], "needs `--reach-rate`"),
         (["audience", store, "3", "--affinity-to", " , "], "names no creator"),
         (["audience", store, "3", "--affinity-to", "nobody"], "nobody"),
         (["select", store, "--count", "2", "--reach-rate", "0.1", "--method", "exact"], "plain"),
@@ -311,3 +320,77 @@ def test_the_concave_bound_tightens_the_data_bound_on_the_sample(synthetic_store
     assert tight.solve.bound == "concave" and "concave-bound" in tight.method
     # measured: the data bound leaves 13.9%, the concave bound 0.7%
     assert quick.gap > 0.10 and tight.gap < 0.02
+
+
+def test_affinity_is_undefined_for_the_brand_and_without_a_brand_audience(synthetic_store):
+    from graph_engine.exclusion import Exclusion
+
+    graph = read_store(synthetic_store, creators=["3", "29", "7"])
+    once = audience_report(graph, ["3", "29", "7"], affinity_to=["7", "7"])
+    assert once.summary["affinity_to"] == ["7"]  # a brand named twice counts once
+    ids = map(str, once.creators["creator_id"])
+    by_id = dict(zip(ids, once.creators["affinity"], strict=True))
+    assert by_id["7"] is None and by_id["3"] is not None  # the brand is not ranked
+    assert str(once.creators["creator_id"][-1]) == "7"
+    gone = read_store(synthetic_store, creators=["3", "29", "7"], exclude=Exclusion(("7",)))
+    empty = audience_report(gone, ["3", "29"], affinity_to=["7"])
+    assert empty.summary["brand_audience"] == 0
+    assert empty.creators["affinity"].null_count() == 2
+    # ranking by affinity leaves out creators sharing fewer than 30 followers by default
+    found = similar_creators(synthetic_store, "29", by="affinity", top_k=1000)
+    assert found.height and found["shared"].min() >= 30
+
+
+def test_the_count_holds_when_the_must_includes_fill_it():
+    g = make_graph([("a", 1), ("b", 2), ("b", 3)], {"a": 5, "b": 1})
+    for rate in (None, 0.5):
+        sel = select_creators(g, count=1, budget=10, must_include=["a"], reach_rate=rate)
+        assert sel.picks["creator_id"].to_list() == ["a"]
+
+
+def test_a_cover_summary_survives_float_weights():
+    edges = [(0, 0), (0, 1), (0, 2), (0, 4), (1, 2), (1, 4), (2, 0), (2, 1), (2, 3), (2, 4)]
+    frame = pl.DataFrame(
+        {"creator_id": [str(c) for c, _ in edges], "follower_id": [f for _, f in edges]}
+    )
+    from graph_engine.graph import AudienceGraph
+    from graph_engine.tables import build_tables
+
+    tables = build_tables([frame])
+    people = tables.followers.with_columns(
+        value=pl.col("follower_id").replace_strict({0: 0.3, 1: 0.2, 2: 0.3, 3: 0.1, 4: 0.1})
+    )
+    g = AudienceGraph.from_tables(tables.__class__(**{**tables.__dict__, "followers": people}))
+    sel = select_creators(g, target_reach=1.0, minimize="count", weight="value", method="greedy")
+    assert "creators reach" in sel.summary()
+
+
+def test_a_target_under_exposure_is_a_share_of_the_expected_reach(synthetic_store):
+    graph = read_store(synthetic_store)
+    sel = select_creators(graph, target_reach=0.5, reach_rate=0.3, method="greedy")
+    assert sel.expected_reach >= 0.5 * sel.eligible_expected_reach - 1e-6
+    assert sel.to_dict()["expected_reach_share"] == pytest.approx(sel.objective_share)
+    assert "of the eligible expected reach" in sel.summary()
+
+
+def test_a_run_under_exposure_reports_the_expected_reach(tmp_path):
+    from graph_engine import read_job, run_job
+
+    job = tmp_path / "job.toml"
+    job.write_text(
+        f'''[input]
+edges = ["{SYNTHETIC / "edges.parquet"}"]
+creators = "{SYNTHETIC / "creators.csv"}"
+[selection]
+count = 8
+reach_rate = "0.3"
+[output]
+dir = "out"
+'''
+    )
+    run_job(read_job(job))
+    picked = json.loads((tmp_path / "out" / "selection.json").read_text())
+    assert picked["constraints"]["reach_rate"] == 0.3  # text holding a number is a number
+    assert picked["upper_bound"] >= picked["expected_reach"]
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "people in expectation" in report

@@ -199,10 +199,9 @@ def reach_rate(text: str | None) -> float | str | None:
     """
     if text is None:
         return None
-    try:
-        return float(text)
-    except ValueError:
-        return text.strip()
+    from graph_engine.exposure import read_rate
+
+    return read_rate(text)
 
 
 def exclusion(

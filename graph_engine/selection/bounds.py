@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graph_engine.selection.constraints import Constraints
+from graph_engine.selection.constraints import TARGET_ATOL, Constraints
 from graph_engine.selection.problem import Problem
 
 __all__ = [
@@ -315,8 +315,9 @@ def cost_lower_bound(reach: float, gain_ub: np.ndarray, p: Problem, limits: Cons
     g, c = g[order], c[order]
     collected = np.cumsum(g)
     full = int(np.searchsorted(collected, need, side="left"))
-    if full >= g.size:
-        return math.inf  # unreachable
+    if full >= g.size:  # all of it falls short: out of reach, or short by float noise only
+        close = g.size > 0 and collected[-1] >= need - TARGET_ATOL
+        return base + float(c.sum()) if close else math.inf
     paid = float(c[:full].sum())
     left = need - (collected[full - 1] if full else 0.0)
     return base + paid + float(c[full]) * left / float(g[full])
@@ -595,7 +596,7 @@ def exposure_bound(
     fractional ``x`` of the relaxed constraints (as in `lagrangian`) and the best ``y``
     for its gradient, ``F(x) + grad F(x) . (y - x)`` bounds the best expected reach
     (the Frank-Wolfe duality gap). Starting from the greedy picks, Frank-Wolfe steps with
-    a golden-section line search move ``x`` towards the relaxed maximum; the smallest
+    a Newton line search move ``x`` towards the relaxed maximum; the smallest
     bound seen is returned. It stops once `proven` holds for `lower`, after
     `max_iterations`, or after `seconds`.
 

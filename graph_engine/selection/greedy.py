@@ -56,7 +56,8 @@ class _Greedy:
         self, p: Problem, limits: Constraints, cost_power: float = 1.0, *, must_gains: bool = True
     ) -> None:
         self.p, self.limits, self.cost_power = p, limits, cost_power
-        self.left = p.unreached()  # what each element still offers
+        # what each element still offers (the must-includes taken at once for a completion)
+        self.left = p.unreached() if must_gains else p.unreached(p.must)
         self.per_community: dict[int, int] = {}
         self.picks: list[int] = []
         self.gains: list[float] = []
@@ -66,7 +67,6 @@ class _Greedy:
                 self.take(j, self.marginal(j))
             self.reach = float(sum(self.gains))
         else:  # all at once (a completion needs only their total)
-            self.left = p.unreached(p.must)
             self.picks, self.gains = p.must.tolist(), [0.0] * p.must.size
             self.spent = float(p.cost[p.must].sum())
             groups, sizes = np.unique(p.community[p.must], return_counts=True)
@@ -276,6 +276,8 @@ def best_single(p: Problem, limits: Constraints) -> int | None:
         A local creator id; None when no creator fits.
     """
     assert limits.budget is not None
+    if limits.count is not None and p.must.size >= limits.count:
+        return None  # the must-includes fill the count: nobody else fits
     cap = limits.cap
     gains = p.gains(p.unreached(p.must))
     room = limits.budget - float(p.cost[p.must].sum())

@@ -226,8 +226,9 @@ class Selection:
         expected = (
             ""
             if self.expected_reach is None
-            else f"; expected reach {_num(round(self.expected_reach, 1))} "
-            f"({self.constraints.get('exposure')})"
+            else f"; expected {'weighted ' if self.constraints.get('weight') else ''}reach "
+            f"{_num(round(self.expected_reach, 1))} ({100 * self.objective_share:.1f}% of the "
+            f"eligible expected reach; {self.constraints.get('exposure')})"
         )
         return (
             f"{self.picks.height} creators reach {self._amount(self.reach)}"
@@ -255,13 +256,13 @@ class Selection:
         """Summarise a cover that meets its target, with its cost lower bound."""
         by_cost = self.constraints.get("minimize") == "cost"
         spent = self.total_cost if by_cost else float(self.picks.height)
-        if not by_cost:  # a count: no plan uses a fraction of a creator
+        if not by_cost and math.isfinite(lb):  # a count: no plan uses a fraction of one
             lb = float(math.ceil(lb - 1e-9))
         status = (
             "the cheapest possible (proven)"
             if self.optimal
             else f"at most {100 * (spent - lb) / lb:.1f}% above the cheapest possible"
-            if lb > 0
+            if 0 < lb < math.inf
             else "no useful lower bound"
         )
         return (
@@ -294,6 +295,7 @@ class Selection:
                 {
                     "expected_reach": self.expected_reach,
                     "eligible_expected_reach": self.eligible_expected_reach,
+                    "expected_reach_share": self.objective_share,
                 }
                 if self.expected_reach is not None
                 else {}
@@ -320,6 +322,8 @@ def picks_frame(
     p: Problem,
     ordered: list[tuple[int, float]],
     labels: pl.Series | None = None,
+    *,
+    exposed: bool = False,
 ) -> pl.DataFrame:
     """Build the picks table: one row per creator with its cost and running reach.
 
@@ -334,6 +338,8 @@ def picks_frame(
     labels
         The community label of every community code (`community_codes`); the
         `community` column shows these, as given.
+    exposed
+        Under exposure: add the expected columns (the gains of `ordered`).
 
     Returns
     -------
@@ -364,7 +370,7 @@ def picks_frame(
     )
     if bool(np.all(p.weight == np.round(p.weight))):  # whole people: integers in every file
         frame = frame.with_columns(pl.col("marginal_reach", "reach").round().cast(pl.Int64))
-    if p.rate is not None:  # what the selection maximised
+    if exposed:  # what the selection maximised (the plain gains for a rate of 1)
         frame = frame.with_columns(
             pl.Series("marginal_expected_reach", gains),
             pl.Series("expected_reach", np.cumsum(gains)),

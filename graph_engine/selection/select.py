@@ -134,7 +134,9 @@ def select_creators(
         maximises the expected reach, and `upper_bound` bounds it. Greedy's guarantee
         and the data bound hold (the expected reach is monotone submodular); the
         Lagrangian bound and the integer program are for plain reach, so
-        ``method="exact"`` is refused and ``"auto"`` is greedy, swaps and the data bound.
+        ``method="exact"`` is refused and ``"auto"`` is greedy, swaps, the data bound and
+        the concave-extension bound (`bounds.exposure_bound`). A rate of 1 for every
+        creator is plain reach, solved and bounded as such.
     weight, max_following
         Weighted reach: a numeric followers column to weigh followers by, and/or a weight
         of 0 for followers following more than `max_following` creators of the store
@@ -197,11 +199,6 @@ def select_creators(
         time_limit=time_limit,
     )
     exposure = None if reach_rate is None else Exposure(reach_rate, posts)
-    if exposure is not None and method == "exact":
-        raise ParameterError(
-            "the integer program maximises plain reach; expected reach under a reach rate is "
-            "not linear; hint: use --method auto (greedy, swaps and a bound) or greedy"
-        )
     deadline = Deadline.after(time_limit - (time.perf_counter() - started))
     rows, must, notes = eligible_creators(graph, must_include, must_exclude, min_engagement)
     cost = creator_costs(graph, rows, price_by_tier, posts, overhead)
@@ -211,6 +208,13 @@ def select_creators(
     # the integer program on audience signatures. Both give the same values: the
     # compression is exact, and compressing for greedy would cost more than it saves.
     rate = None if exposure is None else exposure.rates(graph.creators, rows)
+    if rate is not None and bool(np.all(rate == 1.0)):
+        rate = None  # every follower of a pick is reached: plain reach, with every bound
+    if rate is not None and method == "exact":
+        raise ParameterError(
+            "the integer program maximises plain reach; expected reach under a reach rate is "
+            "not linear; hint: use --method auto (greedy, swaps and a bound) or greedy"
+        )
     p = Problem(rows, cost, *rows_of(graph, rows), follower_weight, community, must, rate)
     total = p.value(np.arange(p.n))  # the expected reach of all of them, under exposure
     _check_must(p, count, budget)
@@ -254,7 +258,7 @@ def select_creators(
     plain = replace(sol.p, rate=None)  # who the picks can reach at all
     return Selection(
         frequency=frequency_of(graph, picked.astype(np.int64), exposure),
-        picks=picks_frame(graph, sol.p, ordered, labels),
+        picks=picks_frame(graph, sol.p, ordered, labels, exposed=exposure is not None),
         reach=sol.reach if exposure is None else plain.value(sol.picks),
         expected_reach=None if exposure is None else sol.reach,
         eligible_expected_reach=None if exposure is None else total,

@@ -191,7 +191,9 @@ def audience(
     exclude_followers: ExcludeFollowersOpt = None,
     followers_where: FollowersWhereOpt = None,
     rate: ReachRateOpt = None,
-    posts: Annotated[int, typer.Option(help="Posts per creator, with --reach-rate.")] = 1,
+    posts: Annotated[int, typer.Option(help="Posts per creator, with --reach-rate.")] = (
+        default_of("graph_engine.selection.select:select_creators", "posts")
+    ),
     affinity_to: Annotated[
         str | None,
         typer.Option(
@@ -244,6 +246,8 @@ def audience(
             render(report, format, title="audience of the list (Spark)")
         return
     per_post = reach_rate(rate)
+    if per_post is None and posts != 1:
+        raise ParameterError("`--posts` needs `--reach-rate`; hint: --reach-rate 0.3 --posts 2")
     exposure = None if per_post is None else Exposure(per_post, posts)
     brand = [b.strip() for b in (affinity_to or "").split(",") if b.strip()]
     if affinity_to is not None and not brand:
@@ -286,7 +290,10 @@ def similar(
         ),
     ] = default_of("graph_engine.overlap:similar_creators", "by"),
     min_shared: Annotated[
-        int, typer.Option(help="Only creators sharing at least N followers.")
+        int | None,
+        typer.Option(
+            help="Only creators sharing at least N followers (default 1; 30 by affinity)."
+        ),
     ] = default_of("graph_engine.overlap:similar_creators", "min_shared"),
     exclude_audience_of: ExcludeAudienceOfOpt = None,
     exclude_followers: ExcludeFollowersOpt = None,
