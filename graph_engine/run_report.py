@@ -31,7 +31,6 @@ from graph_engine.outputs import money, write_text
 __all__ = ["REPORT_NAME", "ReportInputs", "read_run", "render_report", "write_report"]
 
 REPORT_NAME = "report.html"
-FREQUENCY_BINS = ("1", "2", "3", "4+")  # followers reached this many times by the picks
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,8 @@ def render_report(inputs: ReportInputs) -> str:
             ids = picks[s.CREATOR_ID].to_list()
             chart = _heat_map(graph, ids, names, _communities_of(picks, inputs.membership))
             sections.append(_section("Overlap of the picks", _svg(chart)))
-            sections.append(_section("Exposure frequency", _svg(_frequency(graph))))
+        if sel.get("frequency"):
+            sections.append(_section("Exposure frequency", _svg(_frequency(sel))))
     if inputs.communities is not None and inputs.communities.height:
         sections.append(_section("Communities", _svg(_community_sizes(inputs.communities))))
         sections.append(_table(_community_rows(inputs.communities)))
@@ -365,15 +365,26 @@ def _heat_map(graph: AudienceGraph, ids: list[Any], names: list[str], blocks: li
     return fig
 
 
-def _frequency(graph: AudienceGraph) -> Any:
-    """Count the reached people the picks reach once, twice, three, four+ times."""
-    times = np.bincount(graph.indices, minlength=graph.n_followers)
-    times = times[times > 0]
-    counts = [int((times == k).sum()) for k in (1, 2, 3)] + [int((times >= 4).sum())]
+def _frequency(sel: dict[str, Any]) -> Any:
+    """Draw the selection's frequency table: people its picks reach 1, 2, 3, 4+ times.
+
+    Under exposure, the expected number who see that many of the posts stands beside.
+    """
+    table = pl.DataFrame(sel["frequency"])
+    counts = table["followers"].to_list()
     fig = _figure(6, 3.2)
     ax = fig.add_subplot()
-    bars = ax.bar(FREQUENCY_BINS, counts, color="tab:blue")
+    x = np.arange(table.height)
+    exposed = "expected_followers" in table.columns
+    width = 0.4 if exposed else 0.8
+    bars = ax.bar(x - (width / 2 if exposed else 0), counts, width, label="followed")
     ax.bar_label(bars, labels=[f"{c:,}" for c in counts], fontsize=8)
+    if exposed:
+        seen = table["expected_followers"].to_list()
+        more = ax.bar(x + width / 2, seen, width, color="tab:orange", label="posts seen (expected)")
+        ax.bar_label(more, labels=[f"{c:,.0f}" for c in seen], fontsize=8)
+        ax.legend(fontsize=8)
+    ax.set_xticks(x, table["times"].to_list())
     ax.set_xlabel("times reached by the picks")
     ax.set_ylabel("people")
     return fig
