@@ -160,9 +160,11 @@ def spark_of(master: str, conf: list[str] | None) -> Any:
                 "--spark-conf spark.executor.memory=8g"
             )
         settings[key.strip()] = value.strip()
+    from graph_engine.cli._render import status
     from graph_engine.spark import spark_session
 
-    return spark_session(master, settings)
+    with status("starting Spark ..."):
+        return spark_session(master, settings)
 
 
 def embedded_only(engine: str, **given: object) -> None:

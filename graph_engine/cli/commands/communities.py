@@ -86,8 +86,7 @@ def communities(
         )
         from graph_engine.spark import spark_communities
 
-        with status("starting Spark ..."):
-            spark = spark_of(spark_master, spark_conf)
+        spark = spark_of(spark_master, spark_conf)
         with status("finding communities, overlap on Spark ..."):
             found = spark_communities(store, spark=spark, **options)
     else:

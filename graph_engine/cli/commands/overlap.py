@@ -162,8 +162,7 @@ def _spark_overlap(
             f"with --engine spark the pairs are a Parquet dataset written by Spark, got "
             f"{output.name!r}; hint: --output pairs.parquet (a folder of part files)"
         )
-    with status("starting Spark ..."):
-        spark = spark_of(master, conf)
+    spark = spark_of(master, conf)
     with status("overlap on Spark ..."):
         found = spark_overlap(
             store, spark=spark, min_shared=min_shared, min_jaccard=min_jaccard, output=output
@@ -236,8 +235,7 @@ def audience(
         )
         from graph_engine.spark import spark_audience
 
-        with status("starting Spark ..."):
-            spark = spark_of(spark_master, spark_conf)
+        spark = spark_of(spark_master, spark_conf)
         with status("audience on Spark ..."):
             report = spark_audience(store, ids, spark=spark).to_dict()
         if output is not None:
