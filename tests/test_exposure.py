@@ -277,7 +277,7 @@ def test_the_concave_bound_never_drops_below_the_exhaustive_optimum(
     inst, codes, k, budget, use_budget, cap
 ):
     from graph_engine.selection import Constraints, Problem, rows_of
-    from graph_engine.selection.bounds import exposure_bound
+    from graph_engine.selection.concave import exposure_bound
     from graph_engine.selection.greedy import greedy
 
     aud, costs, rates, g = rated(inst, codes)

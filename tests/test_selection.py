@@ -289,6 +289,31 @@ def test_signatures_are_exact(edges):
     assert len({rows[r] for r in rep}) == len(rep)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    edges=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 20)), min_size=1, max_size=60),
+    zero=st.sets(st.integers(0, 20)),
+)
+def test_signatures_merge_past_followers_of_weight_zero(edges, zero):
+    # followers of weight 0 (as under max_following) are dropped and must not keep equal
+    # creator sets apart: one element per distinct set, checked by brute force
+    g = make_graph(edges)
+    w = np.array([0.0 if f in zero else 1.0 for f in range(g.n_followers)])  # by dense id
+    ptr, elements, weight = compress(g, np.arange(g.n_creators), w)
+    sets: dict[frozenset[int], float] = {}
+    dense = g.matrix.toarray()
+    for f in range(g.n_followers):
+        cs = frozenset(int(c) for c in np.flatnonzero(dense[:, f]))
+        if w[f] > 0:
+            sets[cs] = sets.get(cs, 0.0) + 1.0
+    assert weight.size == len(sets)
+    got: dict[int, set[int]] = {}
+    for j in range(g.n_creators):
+        for e in elements[ptr[j] : ptr[j + 1]]:
+            got.setdefault(int(e), set()).add(j)
+    assert {frozenset(v): float(weight[e]) for e, v in got.items()} == sets
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     inst=instances,

@@ -6,6 +6,7 @@ followers. One idea per module, each depending only on those above it:
 - `constraints`: the limits (count, budget, target, community cap), one frozen record;
 - `problem`: the objective (weighted coverage) and audience signatures (`compress`);
 - `bounds`: upper bounds on the reach, a cost lower bound, and the optimality rule;
+- `concave`: under exposure, the concave-extension bound on the expected reach;
 - `greedy`: lazy greedy (CELF), plain greedy, the best single creator;
 - `exact`: the HiGHS integer program;
 - `result`: `Selection` and the method as typed fields (`SolveMethod`);

@@ -25,6 +25,8 @@ from graph_engine.graph import AudienceGraph
 
 __all__ = ["Problem", "compress", "rows_of"]
 
+_HASH_SEED = 0x5EED  # the random keys of `_signature_hash`: one order of signatures everywhere
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -285,10 +287,8 @@ def compress(
     deg = np.diff(bt.indptr)
     alive = np.flatnonzero((deg > 0) & (follower_weight > 0))
     starts = bt.indptr[:-1][alive]
-    rng = np.random.default_rng(0x5EED)
-    keys = rng.integers(-(2**62), 2**62, size=rows.size)
-    h = np.add.reduceat(keys[bt.indices], starts) if alive.size else np.zeros(0, dtype=np.int64)
-    h += deg[alive].astype(np.int64) * np.int64(0x9E3779B97F4A7C15 - 2**64)  # mix in the degree
+    members = bt.indices[_segment_positions(starts, deg[alive])]  # the alive rows, end to end
+    h = _signature_hash(members, deg[alive], rows.size)
     order = np.argsort(h, kind="stable")
     new = np.ones(order.size, dtype=bool)
     new[1:] = np.diff(h[order]) != 0
@@ -308,6 +308,36 @@ def compress(
     ).T.tocsr()
     by_creator.sort_indices()
     return by_creator.indptr.astype(np.int64), by_creator.indices.astype(np.int64), weight
+
+
+def _signature_hash(members: np.ndarray, lengths: np.ndarray, n: int) -> np.ndarray:
+    """Hash sets of creators: the sum of a random 64-bit key per creator, and the set's size.
+
+    Signatures are ordered by this hash, so the integer program sees the same elements
+    in the same order however the signatures were gathered.
+
+    Parameters
+    ----------
+    members
+        The sets end to end: local creator ids (0..n-1), set after set.
+    lengths
+        The size of every set (each at least 1).
+    n
+        The number of creators.
+
+    Returns
+    -------
+    numpy.ndarray
+        One int64 hash per set (sums wrap around).
+    """
+    keys = np.random.default_rng(_HASH_SEED).integers(-(2**62), 2**62, size=n)
+    if lengths.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.zeros(lengths.size, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    h: np.ndarray = np.add.reduceat(keys[members], starts)
+    h += lengths.astype(np.int64) * np.int64(0x9E3779B97F4A7C15 - 2**64)  # mix in the size
+    return h
 
 
 def rows_of(graph: AudienceGraph, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

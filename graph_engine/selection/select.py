@@ -25,7 +25,6 @@ from graph_engine.graph import AudienceGraph, CreatorId
 from graph_engine.selection.bounds import (
     LAGRANGIAN_ITERATIONS,
     cover_lagrangian,
-    exposure_bound,
     lagrangian,
     proven,
     proven_cheapest,
@@ -33,6 +32,7 @@ from graph_engine.selection.bounds import (
     tighten,
 )
 from graph_engine.selection.clock import Deadline
+from graph_engine.selection.concave import exposure_bound
 from graph_engine.selection.constraints import (
     BUDGET_RTOL,
     Constraints,
@@ -135,7 +135,7 @@ def select_creators(
         and the data bound hold (the expected reach is monotone submodular); the
         Lagrangian bound and the integer program are for plain reach, so
         ``method="exact"`` is refused and ``"auto"`` is greedy, swaps, the data bound and
-        the concave-extension bound (`bounds.exposure_bound`). A rate of 1 for every
+        the concave-extension bound (`concave.exposure_bound`). A rate of 1 for every
         creator is plain reach, solved and bounded as such.
     weight, max_following
         Weighted reach: a numeric followers column to weigh followers by, and/or a weight
