@@ -30,6 +30,7 @@ __all__ = [
     "ListCounts",
     "audience_report",
     "frequency_of",
+    "frequency_table",
     "intersection_sizes",
     "list_counts",
     "report_of",
@@ -255,7 +256,7 @@ def report_of(
         shared_percent = rows_of.hstack(
             [pl.Series(n, np.round(pct[:, j], 2)) for j, n in enumerate(names)]
         )
-    return AudienceReport(frame, summary, shared, shared_percent, _frequency(counts.times))
+    return AudienceReport(frame, summary, shared, shared_percent, frequency_table(counts.times))
 
 
 def _affinity(
@@ -333,7 +334,7 @@ def frequency_of(
         `exposure`, ``expected_followers`` and ``expected_at_least`` too.
     """
     index = np.asarray(index, dtype=np.int64)
-    found = _frequency(list_counts(graph, index.tolist(), matrix=False).times)
+    found = frequency_table(list_counts(graph, index.tolist(), matrix=False).times)
     if exposure is None:
         return found
     return _with_expected(found, expected_times_seen(graph, index, exposure))
@@ -351,11 +352,21 @@ def _times_reached(
     return rows, members, np.bincount(members, minlength=graph.n_followers)
 
 
-def _frequency(times: np.ndarray) -> pl.DataFrame:
-    """Followers reached exactly 1, 2, 3 and 4 or more times by the list.
+def frequency_table(times: np.ndarray) -> pl.DataFrame:
+    """Tabulate the followers reached exactly 1, 2, 3 and 4 or more times.
 
     ``at_least`` is the effective reach at that frequency: followers reached this many
     times or more (``at_least`` of ``2`` is the effective reach at 2+).
+
+    Parameters
+    ----------
+    times
+        Followers reached exactly 1, 2, 3 times and 4 or more times (4 counts).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``times``, ``followers``, ``share`` of the reach and ``at_least``.
     """
     reach = int(times.sum())
     return pl.DataFrame(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -13,7 +13,7 @@ import polars as pl
 from graph_engine import schema as s
 from graph_engine.errors import UnknownCreatorError, did_you_mean
 
-__all__ = ["CreatorId", "CreatorLookup", "creator_columns", "creator_labels"]
+__all__ = ["CreatorId", "CreatorLookup", "Creators", "Roster", "creator_columns", "creator_labels"]
 
 CreatorId = int | str
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: `²` is not an id
@@ -155,3 +155,78 @@ class CreatorLookup:
             f"creator `{cid}` is not in the graph{did_you_mean(str(cid), names)}; hint: "
             "`graph-engine creators STORE --search TEXT` lists the creators"
         )
+
+
+class Creators(Protocol):
+    """What a selection needs to know of the creators: an `AudienceGraph`, or a `Roster`."""
+
+    @property
+    def creators(self) -> pl.DataFrame:
+        """The creators table (row ``i`` is dense id ``i``)."""
+        ...
+
+    @property
+    def degrees(self) -> np.ndarray:
+        """Observed followers per creator (dense order)."""
+        ...
+
+    @property
+    def filters(self) -> tuple[str, ...]:
+        """The audience filters applied, in words (empty for none)."""
+        ...
+
+    def creator_index(self, creator_ids: Iterable[CreatorId]) -> np.ndarray:
+        """Dense ids of the given creators (ids or handles), in the given order."""
+        ...
+
+    def creator_ids(self, index: np.ndarray | None = None) -> pl.Series:
+        """Original creator ids of the given dense ids (all when None)."""
+        ...
+
+
+class Roster:
+    """A store's creators without their edges (the `Creators` a Spark selection uses).
+
+    Parameters
+    ----------
+    creators
+        The store's creators table (row ``i`` is dense id ``i``, with the observed
+        ``followers`` of every creator).
+    """
+
+    def __init__(self, creators: pl.DataFrame) -> None:
+        self.creators = creators
+        self.degrees = creators[s.FOLLOWERS].to_numpy()
+        self.filters: tuple[str, ...] = ()
+        self._lookup = CreatorLookup(creators)
+
+    def creator_index(self, creator_ids: Iterable[CreatorId]) -> np.ndarray:
+        """Dense ids of the given creators (ids or handles), in the given order.
+
+        Parameters
+        ----------
+        creator_ids
+            Original ids or handles.
+
+        Returns
+        -------
+        numpy.ndarray
+            int64 dense ids (see `CreatorLookup.index`).
+        """
+        return self._lookup.index(creator_ids)
+
+    def creator_ids(self, index: np.ndarray | None = None) -> pl.Series:
+        """Original creator ids of the given dense ids (all when None).
+
+        Parameters
+        ----------
+        index
+            Dense ids, or None.
+
+        Returns
+        -------
+        polars.Series
+            The ids.
+        """
+        col = self.creators[s.CREATOR_ID]
+        return col if index is None else col.gather(np.asarray(index))

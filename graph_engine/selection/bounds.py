@@ -375,7 +375,12 @@ class Relaxed:
         cover = np.bincount(p.elements, weights=x[self.rows], minlength=p.m)
         grad = cover - 1.0  # dL/dl_e
         active = ~(((lam <= 0) & (grad > 0)) | ((lam >= p.weight) & (grad < 0)))
-        norm = float((grad[active] ** 2).sum())
+        if p.multiplicity is not None:  # an element is m followers, each with this gradient:
+            # the norm counts each of them, and the group's multiplier moves m times as far
+            norm = float((p.multiplicity[active] * grad[active] ** 2).sum())
+            grad = grad * p.multiplicity
+        else:
+            norm = float((grad[active] ** 2).sum())
         if norm == 0:
             return None
         return np.asarray(np.clip(lam - size / norm * grad, 0.0, p.weight))

@@ -13,13 +13,14 @@ import polars as pl
 
 from graph_engine import schema as s
 from graph_engine.errors import ParameterError, SchemaError, did_you_mean
-from graph_engine.graph import AudienceGraph, CreatorId
+from graph_engine.graph import AudienceGraph
+from graph_engine.names import CreatorId, Creators
 
 __all__ = ["community_codes", "creator_costs", "eligible_creators", "follower_weights"]
 
 
 def eligible_creators(
-    graph: AudienceGraph,
+    graph: Creators,
     must_include: Sequence[CreatorId],
     must_exclude: Sequence[CreatorId],
     min_engagement: float | None,
@@ -32,7 +33,7 @@ def eligible_creators(
     Parameters
     ----------
     graph
-        The graph.
+        The graph, or the store's creators (`names.Roster`).
     must_include
         Creator ids forced in.
     must_exclude
@@ -81,7 +82,7 @@ def eligible_creators(
 
 
 def creator_costs(
-    graph: AudienceGraph,
+    graph: Creators,
     rows: np.ndarray,
     price_by_tier: Mapping[str, float] | None,
     posts: int,
@@ -138,7 +139,7 @@ def creator_costs(
 
 
 def community_codes(
-    graph: AudienceGraph,
+    graph: Creators,
     rows: np.ndarray,
     communities: str | pl.DataFrame | Mapping[Any, Any] | None,
     cap: int | None,

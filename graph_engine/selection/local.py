@@ -125,7 +125,7 @@ def swap_search(
     """
     best = [int(j) for j in picks]
     score = _score(p, limits, best)
-    budget = max(1, SWAP_WORK // max(p.elements.size, 1))
+    budget = max(1, SWAP_WORK // max(p.entries, 1))
     must = set(p.must.tolist())
     swaps = completions = 0
     slowest = estimate  # the longest completion so far: none starts that would overrun

@@ -23,9 +23,9 @@ import scipy.sparse as sp
 
 from graph_engine.graph import AudienceGraph
 
-__all__ = ["Problem", "compress", "rows_of"]
+__all__ = ["Problem", "compress", "rows_of", "signature_hash"]
 
-_HASH_SEED = 0x5EED  # the random keys of `_signature_hash`: one order of signatures everywhere
+_HASH_SEED = 0x5EED  # the random keys of `signature_hash`: one order of signatures everywhere
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,11 @@ class Problem:
     rate
         Under exposure, the chance each creator reaches one of its elements; None for
         plain coverage (every creator reaches all its elements).
+    multiplicity
+        Followers per element when an element stands for a group of identical followers
+        (the same creators, the same weight; its weight is then the group's total), so
+        that effort budgets and subgradient norms count followers as the uncompressed
+        problem does; None when every element is one follower.
     """
 
     index: np.ndarray
@@ -62,6 +67,7 @@ class Problem:
     community: np.ndarray
     must: np.ndarray
     rate: np.ndarray | None = None
+    multiplicity: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -72,6 +78,13 @@ class Problem:
     def m(self) -> int:
         """The number of elements."""
         return int(self.weight.size)
+
+    @property
+    def entries(self) -> int:
+        """The creator-follower entries the problem stands for (its work per pass)."""
+        if self.multiplicity is None:
+            return int(self.elements.size)
+        return int(self.multiplicity[self.elements].sum())
 
     @property
     def integral(self) -> bool:
@@ -288,7 +301,7 @@ def compress(
     alive = np.flatnonzero((deg > 0) & (follower_weight > 0))
     starts = bt.indptr[:-1][alive]
     members = bt.indices[_segment_positions(starts, deg[alive])]  # the alive rows, end to end
-    h = _signature_hash(members, deg[alive], rows.size)
+    h = signature_hash(members, deg[alive], rows.size)
     order = np.argsort(h, kind="stable")
     new = np.ones(order.size, dtype=bool)
     new[1:] = np.diff(h[order]) != 0
@@ -310,7 +323,7 @@ def compress(
     return by_creator.indptr.astype(np.int64), by_creator.indices.astype(np.int64), weight
 
 
-def _signature_hash(members: np.ndarray, lengths: np.ndarray, n: int) -> np.ndarray:
+def signature_hash(members: np.ndarray, lengths: np.ndarray, n: int) -> np.ndarray:
     """Hash sets of creators: the sum of a random 64-bit key per creator, and the set's size.
 
     Signatures are ordered by this hash, so the integer program sees the same elements

@@ -10,8 +10,7 @@ import numpy as np
 import polars as pl
 
 from graph_engine import schema as s
-from graph_engine.graph import AudienceGraph
-from graph_engine.names import creator_columns
+from graph_engine.names import Creators, creator_columns
 from graph_engine.outputs import money
 from graph_engine.selection.constraints import TARGET_ATOL
 from graph_engine.selection.problem import Problem
@@ -318,7 +317,7 @@ def _num(x: float) -> str:
 
 
 def picks_frame(
-    graph: AudienceGraph,
+    graph: Creators,
     p: Problem,
     ordered: list[tuple[int, float]],
     labels: pl.Series | None = None,

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from graph_engine.audience import frequency_of
 from graph_engine.errors import ParameterError
 from graph_engine.exposure import Exposure
 from graph_engine.graph import AudienceGraph, CreatorId
+from graph_engine.selection.audiences import Audiences, GraphAudiences
 from graph_engine.selection.bounds import (
     LAGRANGIAN_ITERATIONS,
     cover_lagrangian,
@@ -40,16 +40,11 @@ from graph_engine.selection.constraints import (
     check_cap,
     check_limits,
 )
-from graph_engine.selection.eligibility import (
-    community_codes,
-    creator_costs,
-    eligible_creators,
-    follower_weights,
-)
+from graph_engine.selection.eligibility import community_codes, creator_costs, eligible_creators
 from graph_engine.selection.exact import solve_exact
 from graph_engine.selection.greedy import GreedyRun, best_single, greedy, in_gain_order
 from graph_engine.selection.local import local_search
-from graph_engine.selection.problem import Problem, compress, rows_of
+from graph_engine.selection.problem import Problem
 from graph_engine.selection.result import Selection, SolveMethod, picks_frame
 from graph_engine.vocab import Method
 
@@ -81,7 +76,7 @@ UNSPENT_SHARE = 0.005
 
 
 def select_creators(
-    graph: AudienceGraph,
+    graph: AudienceGraph | Audiences,
     *,
     count: int | None = None,
     budget: float | None = None,
@@ -108,7 +103,10 @@ def select_creators(
     ----------
     graph
         The graph; its creators are the eligible ones (narrow it with
-        `AudienceGraph.subgraph` for tiers, follower counts or an id list).
+        `AudienceGraph.subgraph` for tiers, follower counts or an id list). Or the
+        followers as groups counted elsewhere (`audiences.SignatureAudiences`, what
+        `spark.spark_select` passes): the same answer for plain reach under a count or a
+        budget, without the edges in memory.
     count, budget
         At most `count` creators and/or a total cost of at most `budget`.
     target_reach, minimize
@@ -200,14 +198,16 @@ def select_creators(
     )
     exposure = None if reach_rate is None else Exposure(reach_rate, posts)
     deadline = Deadline.after(time_limit - (time.perf_counter() - started))
-    rows, must, notes = eligible_creators(graph, must_include, must_exclude, min_engagement)
-    cost = creator_costs(graph, rows, price_by_tier, posts, overhead)
-    community, labels = community_codes(graph, rows, communities, max_per_community)
-    follower_weight = follower_weights(graph, weight, max_following)
+    audiences = GraphAudiences(graph) if isinstance(graph, AudienceGraph) else graph
+    roster = audiences.roster
+    rows, must, notes = eligible_creators(roster, must_include, must_exclude, min_engagement)
+    cost = creator_costs(roster, rows, price_by_tier, posts, overhead)
+    community, labels = community_codes(roster, rows, communities, max_per_community)
     # Greedy runs on the raw creators x followers incidence (free: the rows of the CSR);
     # the integer program on audience signatures. Both give the same values: the
     # compression is exact, and compressing for greedy would cost more than it saves.
-    rate = None if exposure is None else exposure.rates(graph.creators, rows)
+    inc = audiences.incidence(rows, weight=weight, max_following=max_following)
+    rate = None if exposure is None else exposure.rates(roster.creators, rows)
     if rate is not None and bool(np.all(rate == 1.0)):
         rate = None  # every follower of a pick is reached: plain reach, with every bound
     if rate is not None and method == "exact":
@@ -215,7 +215,14 @@ def select_creators(
             "the integer program maximises plain reach; expected reach under a reach rate is "
             "not linear; hint: use --method auto (greedy, swaps and a bound) or greedy"
         )
-    p = Problem(rows, cost, *rows_of(graph, rows), follower_weight, community, must, rate)
+    if inc.multiplicity is not None and (rate is not None or target_reach is not None):
+        raise ParameterError(
+            "followers counted in groups give plain reach under a count or a budget; "
+            "hint: use the embedded engine for --reach-rate and --target-reach"
+        )
+    p = Problem(
+        rows, cost, inc.ptr, inc.elements, inc.weight, community, must, rate, inc.multiplicity
+    )
     total = p.value(np.arange(p.n))  # the expected reach of all of them, under exposure
     _check_must(p, count, budget)
     limits = Constraints.of(
@@ -225,7 +232,7 @@ def select_creators(
         minimize=minimize,
         cap=max_per_community,
     )
-    run, sol = _solve(graph, p, limits, follower_weight, method, deadline, notes)
+    run, sol = _solve(audiences, p, limits, method, deadline, notes)
     notes.extend(binding_notes(sol.p, limits, sol.picks))
     constraints = {
         "count": count,
@@ -246,7 +253,7 @@ def select_creators(
         "weight": weight,
         "max_following": max_following,
         "eligible_creators": sol.p.n,
-        "audience_filter": "; ".join(graph.filters) or None,
+        "audience_filter": "; ".join(roster.filters) or None,
         "currency": _currency(currency),
     }
     ordered = (
@@ -254,11 +261,10 @@ def select_creators(
         if sol.picks == run.picks
         else in_gain_order(sol.p, sol.picks)
     )
-    picked = sol.p.index[np.asarray(sol.picks, dtype=np.int64)] if sol.picks else np.zeros(0)
     plain = replace(sol.p, rate=None)  # who the picks can reach at all
     return Selection(
-        frequency=frequency_of(graph, picked.astype(np.int64), exposure),
-        picks=picks_frame(graph, sol.p, ordered, labels, exposed=exposure is not None),
+        frequency=audiences.frequency(p, sol.picks, exposure),
+        picks=picks_frame(roster, sol.p, ordered, labels, exposed=exposure is not None),
         reach=sol.reach if exposure is None else plain.value(sol.picks),
         expected_reach=None if exposure is None else sol.reach,
         eligible_expected_reach=None if exposure is None else total,
@@ -272,7 +278,7 @@ def select_creators(
         n_eligible=sol.p.n,
         cost_lower_bound=sol.cost_lb,
         seconds=time.perf_counter() - started,
-        notes=[*graph.filters, *notes],
+        notes=[*roster.filters, *notes],
     )
 
 
@@ -395,10 +401,9 @@ class _Solution:
 
 
 def _solve(
-    graph: AudienceGraph,
+    audiences: Audiences,
     p: Problem,
     limits: Constraints,
-    follower_weight: np.ndarray,
     method: Method,
     deadline: Deadline,
     notes: list[str],
@@ -421,7 +426,7 @@ def _solve(
     signatures = None
     small = relaxable and p.n <= AUTO_EXACT_CREATORS
     if method == "exact" or (method == "auto" and not sol.optimal and small):
-        signatures = compress(graph, p.index, follower_weight)
+        signatures = audiences.signatures(p)
         if method == "auto" and signatures[2].size > AUTO_EXACT_ELEMENTS:
             signatures = None
     if signatures is not None and deadline.passed:
@@ -480,7 +485,7 @@ def _swap_stage(
 
 def _iterations(p: Problem) -> int:
     """Subgradient steps of one Lagrangian bound: a fixed work budget, clipped."""
-    work = LAGRANGIAN_WORK / max(p.elements.size, 1)
+    work = LAGRANGIAN_WORK / max(p.entries, 1)
     return int(np.clip(work, LAGRANGIAN_MIN_ITERATIONS, LAGRANGIAN_ITERATIONS))
 
 
@@ -496,8 +501,9 @@ def _lagrangian_stage(sol: _Solution, limits: Constraints, deadline: Deadline) -
         max_iterations=_iterations(p),
         integral=sol.integral,
     )
-    if refined < sol.bound:
-        sol.bound, sol.solve = refined, replace(sol.solve, bound="lagrangian")
+    if refined < sol.bound - slack(sol.bound):  # named only for more than float noise
+        sol.solve = replace(sol.solve, bound="lagrangian")
+    sol.bound = min(sol.bound, refined)
     sol.optimal = proven(sol.reach, sol.bound, integral=sol.integral)
 
 
