@@ -16,6 +16,7 @@ problem (what the integer program runs on), and the frequency table of the picks
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -41,7 +42,9 @@ __all__ = [
 ]
 
 # one row per group of followers: sorted dense creator ids, follower weight, followers
-SIGNATURE_SCHEMA = {"creators": pl.List(pl.Int64), "weight": pl.Float64, "followers": pl.Int64}
+SIGNATURE_SCHEMA = pl.Schema(
+    [("creators", pl.List(pl.Int64)), ("weight", pl.Float64()), ("followers", pl.Int64())]
+)
 
 # the dense ids of the eligible creators, and max_following -> one row per group
 Signatures = Callable[[np.ndarray, int | None], pl.DataFrame]
@@ -49,12 +52,18 @@ Signatures = Callable[[np.ndarray, int | None], pl.DataFrame]
 
 @dataclass(frozen=True)
 class Incidence:
-    """The eligible creators' elements in CSR form (see `Problem`)."""
+    """The eligible creators' elements in CSR form (see `Problem`).
+
+    ``gathering`` is the time spent counting them elsewhere (seconds; 0 for a graph in
+    memory): a selection's time limit does not count it, as it does not count reading
+    a graph.
+    """
 
     ptr: np.ndarray
     elements: np.ndarray
     weight: np.ndarray
     multiplicity: np.ndarray | None
+    gathering: float = 0.0
 
 
 class Audiences(Protocol):
@@ -206,7 +215,9 @@ class SignatureAudiences:
                 "a follower weight column is not aggregated into audience signatures yet; "
                 "hint: use the embedded engine for --weight"
             )
+        began = time.perf_counter()
         groups = self._gather(rows, max_following)
+        gathering = time.perf_counter() - began
         lengths = groups["creators"].list.len().to_numpy().astype(np.int64)
         members = np.searchsorted(rows, groups["creators"].explode().to_numpy())
         h = signature_hash(members, lengths, rows.size)
@@ -226,6 +237,7 @@ class SignatureAudiences:
             element[by_creator],
             follower_weight[order] * multiplicity,
             multiplicity,
+            gathering,
         )
 
     def signatures(self, p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -146,7 +146,8 @@ def select_creators(
         5,000 creators and the greedy picks are not already proven optimal by a
         Lagrangian-relaxation bound, computed first with a fixed work budget: about 3 s on
         10M edges), ``"plain-greedy"`` (the non-lazy reference, slow). `time_limit` is
-        wall-clock seconds for the whole selection from this call: every phase after
+        wall-clock seconds for the whole selection from this call (less the time
+        `SignatureAudiences` spend gathering the groups, on Spark): every phase after
         greedy gets what is left, the solver is interrupted when it runs out, and the
         best answer and bound found by then are returned.
     currency
@@ -197,7 +198,6 @@ def select_creators(
         time_limit=time_limit,
     )
     exposure = None if reach_rate is None else Exposure(reach_rate, posts)
-    deadline = Deadline.after(time_limit - (time.perf_counter() - started))
     audiences = GraphAudiences(graph) if isinstance(graph, AudienceGraph) else graph
     roster = audiences.roster
     rows, must, notes = eligible_creators(roster, must_include, must_exclude, min_engagement)
@@ -207,6 +207,8 @@ def select_creators(
     # the integer program on audience signatures. Both give the same values: the
     # compression is exact, and compressing for greedy would cost more than it saves.
     inc = audiences.incidence(rows, weight=weight, max_following=max_following)
+    # the clock runs from this call, less the time spent gathering followers elsewhere
+    deadline = Deadline.after(time_limit - (time.perf_counter() - started - inc.gathering))
     rate = None if exposure is None else exposure.rates(roster.creators, rows)
     if rate is not None and bool(np.all(rate == 1.0)):
         rate = None  # every follower of a pick is reached: plain reach, with every bound
