@@ -129,7 +129,16 @@ def test_the_command_line_runs_on_spark(spark, stores, tmp_path):
     assert grouped.exit_code == 0, grouped.output
     alone = runner.invoke(app, ["communities", store, "--format", "json"])
     assert json.loads(grouped.stdout) == json.loads(alone.stdout)
+    select = ["select", store, "--count", "4", "--max-following", "5", "--time-limit", "120"]
+    picked = runner.invoke(app, [*select, *spark_args, "--format", "json"])
+    assert picked.exit_code == 0, picked.output
+    embedded = runner.invoke(app, [*select, "--format", "json"])
+    got, expected = json.loads(picked.stdout), json.loads(embedded.stdout)
+    assert got.pop("n_elements") < expected.pop("n_elements")  # groups of followers
+    assert got == expected
     for args, message in [
+        (["select", store, *spark_args, "--target-reach", "0.5"], "--target-reach is not"),
+        (["select", store, *spark_args, "--count", "3", "--tier", "micro"], "--tier is not"),
         (["overlap", store, *spark_args, "--top-k", "3"], "--top-k is not available"),
         (["communities", store, *spark_args, "--tier", "micro"], "--tier is not available"),
         (["audience", store, "29", *spark_args, "--reach-rate", "0.3"], "--reach-rate"),

@@ -9,21 +9,28 @@ import typer
 
 from graph_engine._defaults import default_of
 from graph_engine.cli._options import (
+    SPARK_MASTER,
     CreatorsFileOpt,
     CreatorsOpt,
+    EngineOpt,
     ExcludeAudienceOfOpt,
     ExcludeFollowersOpt,
     FollowersWhereOpt,
+    Format,
     FormatOpt,
     MaxFollowersOpt,
     MinFollowersOpt,
     OutputOpt,
     ReachRateOpt,
+    SparkConfOpt,
+    SparkMasterOpt,
     StoreArg,
     TierOpt,
+    embedded_only,
     exclusion,
     load_graph,
     reach_rate,
+    spark_of,
 )
 from graph_engine.cli._render import echo, render, status, write
 from graph_engine.errors import ParameterError
@@ -31,6 +38,8 @@ from graph_engine.vocab import Method, Minimize
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from graph_engine.selection import Selection
 
 __all__ = ["communities_source", "parse_prices", "register", "select"]
 
@@ -152,6 +161,9 @@ def select(
     currency: Annotated[
         str, typer.Option(help="Currency of the costs: a symbol ($, €) or a code (EUR).")
     ] = default_of("graph_engine.selection.select:select_creators", "currency"),
+    engine: EngineOpt = "embedded",
+    spark_master: SparkMasterOpt = SPARK_MASTER,
+    spark_conf: SparkConfOpt = None,
     output: OutputOpt = None,
     format: FormatOpt = "table",
 ) -> None:
@@ -159,32 +171,54 @@ def select(
 
     With --reach-rate, for the most expected reach (each post reaches that share).
     """
+    options = {
+        "count": count,
+        "budget": budget,
+        "target_reach": target_reach,
+        "minimize": minimize,
+        "must_include": _ids(must_include),
+        "must_exclude": _ids(must_exclude),
+        "min_engagement": min_engagement,
+        "communities": communities_source(communities),
+        "max_per_community": max_per_community,
+        "price_by_tier": parse_prices(price),
+        "posts": posts,
+        "reach_rate": reach_rate(rate),
+        "overhead": overhead,
+        "weight": weight,
+        "max_following": max_following,
+        "method": method,
+        "time_limit": time_limit,
+        "currency": currency,
+    }
+    if engine == "spark":
+        embedded_only(
+            engine,
+            creators=creators,
+            creators_file=creators_file,
+            tier=tier,
+            min_followers=min_followers,
+            max_followers=max_followers,
+            exclude_audience_of=exclude_audience_of,
+            exclude_followers=exclude_followers,
+            followers_where=followers_where,
+            target_reach=target_reach,
+            reach_rate=rate,
+            weight=weight,
+        )
+        from graph_engine.spark import spark_select
+
+        spark = spark_of(spark_master, spark_conf)
+        with status("selecting creators on Spark ..."):
+            selection = spark_select(store, spark=spark, **options)
+        _show(selection, output, format)
+        return
     from graph_engine.selection import select_creators
 
     exclude = exclusion(exclude_audience_of, exclude_followers, followers_where)
     graph = load_graph(store, creators, creators_file, tier, min_followers, max_followers, exclude)
     with status("selecting creators ..."):
-        selection = select_creators(
-            graph,
-            count=count,
-            budget=budget,
-            target_reach=target_reach,
-            minimize=minimize,
-            must_include=_ids(must_include),
-            must_exclude=_ids(must_exclude),
-            min_engagement=min_engagement,
-            communities=communities_source(communities),
-            max_per_community=max_per_community,
-            price_by_tier=parse_prices(price),
-            posts=posts,
-            reach_rate=reach_rate(rate),
-            overhead=overhead,
-            weight=weight,
-            max_following=max_following,
-            method=method,
-            time_limit=time_limit,
-            currency=currency,
-        )
+        selection = select_creators(graph, **options)
     if exclude:  # reach is among the people not excluded; say how many are reached in all
         from dataclasses import replace
 
@@ -192,6 +226,11 @@ def select(
 
         picked = selection.picks["creator_id"].to_list()
         selection = replace(selection, total_reach=read_reach(store, picked))
+    _show(selection, output, format)
+
+
+def _show(selection: Selection, output: Path | None, format: Format) -> None:
+    """Write the selection to `output` (every part kept) and print it."""
     result = selection.to_dict()
     if output is not None:
         write(result, output)  # picks at OUTPUT (or a workbook, or JSON), every part kept
