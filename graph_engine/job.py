@@ -32,10 +32,12 @@ from graph_engine.readers import Direction, EdgeFormat
 from graph_engine.schema import IdSpace, Tier
 from graph_engine.selection import Method, Minimize, select_creators
 from graph_engine.sniff import check_separator
+from graph_engine.vocab import Engine
 
 __all__ = [
     "CommunitiesSection",
     "CreatorsSection",
+    "EngineSection",
     "InputSection",
     "Job",
     "OutputSection",
@@ -246,6 +248,21 @@ class OutputSection(_Section):
     )
 
 
+class EngineSection(_Section):
+    """``[engine]``: where the stages run: the embedded engine, or Apache Spark."""
+
+    name: Engine = Field(
+        default="embedded", description="where overlap, communities and selection run"
+    )
+    spark_master: str = Field(
+        default=default_of("graph_engine.spark._session:spark_session", "master"),
+        description='Spark master URL, e.g. "spark://host:7077"',
+    )
+    spark_conf: dict[str, str] = Field(
+        default={}, description='Spark settings, e.g. {"spark.executor.memory" = "8g"}'
+    )
+
+
 class Job(_Section):
     """A validated job: every section with every key, paths resolved against the job file.
 
@@ -274,6 +291,9 @@ class Job(_Section):
         default=SelectionSection(), description="one of count / budget (or both) / target_reach"
     )
     output: OutputSection = OutputSection()
+    engine: EngineSection = Field(
+        default=EngineSection(), description="the embedded engine or Apache Spark"
+    )
     path: Path = Path("job.toml")
     edges: list[Path] = []
     store: Path | None = None
@@ -291,6 +311,7 @@ _MODELS: dict[str, type[_Section]] = {
     "communities": CommunitiesSection,
     "selection": SelectionSection,
     "output": OutputSection,
+    "engine": EngineSection,
 }
 _SECTIONS = tuple(_MODELS)
 _TYPE_NAMES = {
@@ -507,7 +528,40 @@ def _check_together(job: Job) -> str | None:
             f'"{co.weight}"` (a share), got {co.min_weight!r}; hint: 0.05 drops the '
             "faintest overlaps"
         )
-    return (_check_selection(job) or _check_exposure(job)) if se.enabled else None
+    if se.enabled and (problem := _check_selection(job) or _check_exposure(job)):
+        return problem
+    return _check_engine(job)
+
+
+# what a job on Spark cannot do yet: the creator choice, the audience filters, a few keys
+_SPARK_DEFAULTS: tuple[tuple[str, _Section, tuple[str, ...]], ...] = (
+    ("creators", CreatorsSection(), tuple(CreatorsSection.model_fields)),
+    ("audience", AudienceSection(), tuple(AudienceSection.model_fields)),
+    ("overlap", OverlapSection(), ("top_k",)),
+    ("selection", SelectionSection(), ("target_reach", "reach_rate", "weight")),
+)
+
+
+def _check_engine(job: Job) -> str | None:
+    if job.engine.name != "spark":
+        return None
+    if job.input.store is None:
+        return (
+            '`engine.name = "spark"` reads an existing store: give `input.store`; hint: '
+            "`graph-engine ingest STORE EDGES` first, then `store = ...` in [input]"
+        )
+    given = [
+        f"`{section}.{key}`"
+        for section, default, keys in _SPARK_DEFAULTS
+        for key in keys
+        if getattr(getattr(job, section), key) != getattr(default, key)
+    ]
+    if given:
+        return (
+            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not available with "
+            '`engine.name = "spark"` yet; hint: drop it, or use the embedded engine'
+        )
+    return None
 
 
 def _check_exposure(job: Job) -> str | None:

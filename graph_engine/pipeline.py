@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -27,14 +27,14 @@ from graph_engine.exclusion import Exclusion
 from graph_engine.exposure import read_rate
 from graph_engine.graph import AudienceGraph, read_store
 from graph_engine.ingestion import ingest
-from graph_engine.job import Job, read_job
+from graph_engine.job import CommunitiesSection, Job, OverlapSection, read_job
 from graph_engine.outputs import dumps_json, fsync_dir, write_frames, write_text
 from graph_engine.overlap import empty_pairs, overlap_blocks
 from graph_engine.plots import plot_community_sizes, plot_overlap_matrix, plot_reach_curve
 from graph_engine.readers import read_id_list
 from graph_engine.run_report import REPORT_NAME, ReportInputs, render_report
 from graph_engine.selection import Selection, select_creators
-from graph_engine.store import WriteMode, current_version, write_store
+from graph_engine.store import Table, WriteMode, current_version, open_version, write_store
 from graph_engine.tables import StoreTables
 
 __all__ = ["JobResult", "Progress", "read_job", "run_job"]
@@ -71,8 +71,13 @@ def run_job(job: Job, *, progress: Progress | None = None) -> JobResult:
     with _staged(out) as stage:
         tables = _ingest(job, say)
         store = out / "store" if job.store is None else job.store
-        graph = read_store(store) if tables is None else AudienceGraph.from_tables(tables)
-        summary, written, selection = _stages(_choose(graph, job), job, stage, say, graph)
+        engine: _Engine
+        if job.engine.name == "spark":  # `read_job` checked: a store, and nothing refused
+            engine = _Spark.start(store, job, say)
+        else:
+            graph = read_store(store) if tables is None else AudienceGraph.from_tables(tables)
+            engine = _Embedded(_choose(graph, job), graph)
+        summary, written, selection = _stages(engine, job, stage, say)
         if tables is not None:  # the store is written last: a failed stage changes nothing
             say(f"store: {store}")
             mode: WriteMode = "replace" if current_version(store) else "create"
@@ -97,7 +102,7 @@ def _staged(out: Path) -> Iterator[Path]:
     try:
         yield stage
         for file in sorted(stage.iterdir()):
-            os.replace(file, out / file.name)
+            _move_in(file, out / file.name)
         fsync_dir(out)
     except OSError as exc:
         raise InputError(f"cannot write to `{out}`: {exc.strerror or exc}") from exc
@@ -107,29 +112,159 @@ def _staged(out: Path) -> Iterator[Path]:
             out.rmdir()
 
 
-def _stages(
-    graph: AudienceGraph, job: Job, out: Path, say: Progress, whole: AudienceGraph
-) -> tuple[dict[str, Any], dict[str, Path], Selection | None]:
-    """Run every enabled stage on `graph`, writing into `out`: summary, files, selection.
+def _move_in(source: Path, target: Path) -> None:
+    """Rename `source` to `target`; a folder (a Spark dataset) replaces a previous output."""
+    if source.is_dir() and (target.is_dir() or target.is_file()):
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+        os.replace(source, target)
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink()
+        return
+    if source.is_file() and target.is_dir():  # an embedded run after a Spark run
+        shutil.rmtree(target)
+    os.replace(source, target)
 
-    `whole` is the store's graph with nobody excluded (for the selection's total reach).
-    """
+
+class _Engine(Protocol):
+    """What the stages need of an engine: the embedded one, or Spark on a store."""
+
+    @property
+    def filters(self) -> tuple[str, ...]: ...
+    def figures(self) -> dict[str, int]: ...
+    def overlap(self, ov: OverlapSection, path: Path) -> int: ...
+    def communities(self, co: CommunitiesSection) -> Communities: ...
+    def select(self, options: dict[str, Any]) -> Selection: ...
+    def audience(self, ids: list[Any]) -> dict[str, Any]: ...
+    def largest(self, n: int) -> list[Any]: ...
+    def holding(self, ids: list[Any]) -> AudienceGraph: ...
+
+
+@dataclass(frozen=True)
+class _Embedded:
+    """The stages on the graph in memory."""
+
+    graph: AudienceGraph  # the chosen creators, with the excluded people left out
+    whole: AudienceGraph  # the store's graph (everyone's reach)
+
+    @property
+    def filters(self) -> tuple[str, ...]:
+        return self.graph.filters
+
+    def figures(self) -> dict[str, int]:
+        g = self.graph
+        return {"creators": g.n_creators, "followers": g.n_followers, "edges": g.n_edges}
+
+    def overlap(self, ov: OverlapSection, path: Path) -> int:
+        blocks = overlap_blocks(
+            self.graph,
+            min_shared=ov.min_shared,
+            min_jaccard=float(ov.min_jaccard),
+            top_k=ov.top_k,
+            by=ov.by,
+        )
+        return write_frames(blocks, path, empty=empty_pairs(self.graph))
+
+    def communities(self, co: CommunitiesSection) -> Communities:
+        return detect_communities(self.graph, **_community_options(co))
+
+    def select(self, options: dict[str, Any]) -> Selection:
+        selection = select_creators(self.graph, **options)
+        if self.graph.filters:  # reach is incremental: say how many the picks reach in all
+            picked = self.whole.creator_index(selection.picks[s.CREATOR_ID].to_list())
+            selection = replace(selection, total_reach=self.whole.take(picked).n_followers)
+        return selection
+
+    def audience(self, ids: list[Any]) -> dict[str, Any]:
+        return audience_report(self.graph, ids).summary
+
+    def largest(self, n: int) -> list[Any]:
+        g = self.graph
+        return g.creator_ids(g.degrees.argsort(kind="stable")[::-1][:n]).to_list()
+
+    def holding(self, ids: list[Any]) -> AudienceGraph:
+        return self.graph
+
+
+@dataclass(frozen=True)
+class _Spark:
+    """The stages on Apache Spark, reading the store's Parquet files; small reads locally."""
+
+    store: Path
+    session: Any
+
+    @classmethod
+    def start(cls, store: Path, job: Job, say: Progress) -> _Spark:
+        from graph_engine.spark import spark_session
+
+        say(f"starting Spark ({job.engine.spark_master})")
+        return cls(store, spark_session(job.engine.spark_master, job.engine.spark_conf))
+
+    @property
+    def filters(self) -> tuple[str, ...]:
+        return ()
+
+    def figures(self) -> dict[str, int]:
+        v = open_version(self.store)
+        return {table: v.rows(table) for table in _FIGURES}
+
+    def overlap(self, ov: OverlapSection, path: Path) -> int:
+        from graph_engine.spark import spark_overlap
+
+        found = spark_overlap(
+            self.store,
+            spark=self.session,
+            min_shared=ov.min_shared,
+            min_jaccard=float(ov.min_jaccard),
+            output=path,
+        )
+        assert isinstance(found, int)
+        return found
+
+    def communities(self, co: CommunitiesSection) -> Communities:
+        from graph_engine.spark import spark_communities
+
+        return spark_communities(self.store, spark=self.session, **_community_options(co))
+
+    def select(self, options: dict[str, Any]) -> Selection:
+        from graph_engine.spark import spark_select
+
+        return spark_select(self.store, spark=self.session, **options)
+
+    def audience(self, ids: list[Any]) -> dict[str, Any]:
+        from graph_engine.spark import spark_audience
+
+        return spark_audience(self.store, ids, spark=self.session).summary
+
+    def largest(self, n: int) -> list[Any]:
+        creators = open_version(self.store).read("creators")
+        order = creators[s.FOLLOWERS].to_numpy().argsort(kind="stable")[::-1][:n]
+        return creators[s.CREATOR_ID].gather(order).to_list()
+
+    def holding(self, ids: list[Any]) -> AudienceGraph:
+        return read_store(self.store, creators=ids)  # only these creators' edges
+
+
+_FIGURES: tuple[Table, ...] = ("creators", "followers", "edges")  # the graph's figures
+
+
+def _stages(
+    engine: _Engine, job: Job, out: Path, say: Progress
+) -> tuple[dict[str, Any], dict[str, Path], Selection | None]:
+    """Run every enabled stage on `engine`, writing into `out`: summary, files, selection."""
     outputs: dict[str, Path] = {}
-    summary: dict[str, Any] = {"job": job.path.name}
-    summary["graph"] = {
-        "creators": graph.n_creators,
-        "followers": graph.n_followers,
-        "edges": graph.n_edges,
-    }
-    if graph.filters:
-        summary["audience_filter"] = "; ".join(graph.filters)
+    summary: dict[str, Any] = {"job": job.path.name, "graph": engine.figures()}
+    if engine.filters:
+        summary["audience_filter"] = "; ".join(engine.filters)
     if job.overlap.enabled:
         say("overlap: pairwise shared followers")
-        summary["overlap"] = _overlap(graph, job, out, outputs)
+        summary["overlap"] = _overlap(engine, job, out, outputs)
     found: Communities | None = None
     if job.communities.enabled:
         say(f"communities: {job.communities.method} on {job.communities.weight}")
-        found = _communities(graph, job, out, outputs)
+        found = _communities(engine, job, out, outputs)
         summary["communities"] = {
             "n_communities": found.n_communities,
             "modularity": round(found.modularity, 6),
@@ -138,14 +273,11 @@ def _stages(
     selection: Selection | None = None
     if job.selection.enabled:
         say("selection: " + _describe(job))
-        selection = _select(graph, job, found)
-        if graph.filters:  # reach is incremental: say how many the picks reach in all
-            picked = whole.creator_index(selection.picks[s.CREATOR_ID].to_list())
-            selection = replace(selection, total_reach=whole.take(picked).n_followers)
-        summary["selection"] = _selection_outputs(graph, selection, out, outputs)
+        selection = engine.select(_selection_options(job, found))
+        summary["selection"] = _selection_outputs(engine, selection, out, outputs)
     if job.output.plots:
         say("plots")
-        outputs.update(_plots(graph, job, found, selection, out))
+        outputs.update(_plots(engine, job, found, selection, out))
     outputs["summary"] = out / "summary.json"
     names = {k: str(v.relative_to(out)) for k, v in outputs.items()}
     if job.output.report:
@@ -157,13 +289,13 @@ def _stages(
     write_text(outputs["summary"], dumps_json(summary))
     if job.output.report:
         write_text(
-            outputs["report"], render_report(_report_inputs(graph, summary, selection, found))
+            outputs["report"], render_report(_report_inputs(engine, summary, selection, found))
         )
     return summary, outputs, selection
 
 
 def _report_inputs(
-    graph: AudienceGraph,
+    engine: _Engine,
     summary: dict[str, Any],
     selection: Selection | None,
     found: Communities | None,
@@ -174,7 +306,7 @@ def _report_inputs(
     return ReportInputs(
         summary=summary,
         selection=json.loads(dumps_json(chosen)) if chosen is not None else None,
-        picks_graph=graph.subgraph(creators=picks) if picks else None,
+        picks_graph=engine.holding(picks).subgraph(creators=picks) if picks else None,
         communities=found.summary if found is not None else None,
         membership=found.membership if found is not None else None,
     )
@@ -202,22 +334,12 @@ def _ingest(job: Job, say: Progress) -> StoreTables | None:
     )
 
 
-def _overlap(graph: AudienceGraph, job: Job, out: Path, outputs: dict[str, Path]) -> dict[str, Any]:
-    ov = job.overlap
-    path = out / "overlap.parquet"
-    n_pairs = write_frames(
-        overlap_blocks(
-            graph,
-            min_shared=ov.min_shared,
-            min_jaccard=float(ov.min_jaccard),
-            top_k=ov.top_k,
-            by=ov.by,
-        ),
-        path,
-        empty=empty_pairs(graph),
-    )
+def _overlap(engine: _Engine, job: Job, out: Path, outputs: dict[str, Path]) -> dict[str, Any]:
+    path = out / "overlap.parquet"  # a file, or on Spark a dataset (a folder of parts)
+    n_pairs = engine.overlap(job.overlap, path)
     outputs["overlap"] = path
-    pairs = pl.read_parquet(path, columns=["creator_a", "creator_b", "shared", "jaccard"])
+    columns = ["creator_a", "creator_b", "shared", "jaccard"]
+    pairs = pl.read_parquet(path / "*.parquet" if path.is_dir() else path, columns=columns)
     return {
         "pairs": n_pairs,
         "mean_jaccard": round(float(pairs["jaccard"].mean() or 0.0), 6),  # type: ignore[arg-type]
@@ -225,18 +347,18 @@ def _overlap(graph: AudienceGraph, job: Job, out: Path, outputs: dict[str, Path]
     }
 
 
-def _communities(
-    graph: AudienceGraph, job: Job, out: Path, outputs: dict[str, Path]
-) -> Communities:
-    co = job.communities
-    found = detect_communities(
-        graph,
-        method=co.method,
-        weight=co.weight,
-        min_weight=float(co.min_weight),
-        resolution=float(co.resolution),
-        seed=co.seed,
-    )
+def _community_options(co: CommunitiesSection) -> dict[str, Any]:
+    return {
+        "method": co.method,
+        "weight": co.weight,
+        "min_weight": float(co.min_weight),
+        "resolution": float(co.resolution),
+        "seed": co.seed,
+    }
+
+
+def _communities(engine: _Engine, job: Job, out: Path, outputs: dict[str, Path]) -> Communities:
+    found = engine.communities(job.communities)
     outputs["communities"] = out / "communities.parquet"
     write_frames([found.membership], outputs["communities"], empty=found.membership)
     outputs["community_summary"] = out / "communities.summary.parquet"
@@ -244,43 +366,43 @@ def _communities(
     return found
 
 
-def _select(graph: AudienceGraph, job: Job, found: Communities | None) -> Selection:
+def _selection_options(job: Job, found: Communities | None) -> dict[str, Any]:
+    """Give the arguments of `select_creators` that the ``[selection]`` section holds."""
     se = job.selection
     communities: Any = se.communities
     if communities is None and se.max_per_community is not None and found is not None:
         communities = found.membership
-    return select_creators(
-        graph,
-        count=se.count,
-        budget=se.budget,
-        target_reach=se.target_reach,
-        minimize=se.minimize,
-        must_include=[str(x) for x in se.must_include],
-        must_exclude=[str(x) for x in se.must_exclude],
-        min_engagement=se.min_engagement,
-        communities=communities,
-        max_per_community=se.max_per_community,
-        price_by_tier={str(k): float(v) for k, v in se.price.items()} or None,
-        posts=se.posts,
-        reach_rate=None if se.reach_rate is None else read_rate(se.reach_rate),
-        overhead=float(se.overhead),
-        weight=se.weight,
-        max_following=se.max_following,
-        method=se.method,
-        time_limit=float(se.time_limit),
-        currency=se.currency,
-    )
+    return {
+        "count": se.count,
+        "budget": se.budget,
+        "target_reach": se.target_reach,
+        "minimize": se.minimize,
+        "must_include": [str(x) for x in se.must_include],
+        "must_exclude": [str(x) for x in se.must_exclude],
+        "min_engagement": se.min_engagement,
+        "communities": communities,
+        "max_per_community": se.max_per_community,
+        "price_by_tier": {str(k): float(v) for k, v in se.price.items()} or None,
+        "posts": se.posts,
+        "reach_rate": None if se.reach_rate is None else read_rate(se.reach_rate),
+        "overhead": float(se.overhead),
+        "weight": se.weight,
+        "max_following": se.max_following,
+        "method": se.method,
+        "time_limit": float(se.time_limit),
+        "currency": se.currency,
+    }
 
 
 def _selection_outputs(
-    graph: AudienceGraph, selection: Selection, out: Path, outputs: dict[str, Path]
+    engine: _Engine, selection: Selection, out: Path, outputs: dict[str, Path]
 ) -> dict[str, Any]:
     outputs["selection_json"] = out / "selection.json"
     write_text(outputs["selection_json"], dumps_json(selection.to_dict()))
     outputs["selection_csv"] = out / "selection.csv"
     write_frames([selection.picks], outputs["selection_csv"], empty=selection.picks)
     ids = selection.picks[s.CREATOR_ID].to_list()
-    report = audience_report(graph, ids).summary if ids else {}
+    report = engine.audience(ids) if ids else {}
     return {
         "summary": selection.summary(),
         "reach": selection.reach,
@@ -338,7 +460,7 @@ def _describe(job: Job) -> str:
 
 
 def _plots(
-    graph: AudienceGraph,
+    engine: _Engine,
     job: Job,
     found: Communities | None,
     selection: Selection | None,
@@ -347,10 +469,9 @@ def _plots(
     files: dict[str, Path] = {}
     picks = selection.picks[s.CREATOR_ID].to_list() if selection is not None else []
     n = job.output.matrix_creators
-    top = graph.creator_ids(graph.degrees.argsort(kind="stable")[::-1][:n]).to_list()
-    chosen = list(dict.fromkeys([*picks, *top]))[: max(n, len(picks))]
+    chosen = list(dict.fromkeys([*picks, *engine.largest(n)]))[: max(n, len(picks))]
     files["plot_overlap_matrix"] = plot_overlap_matrix(
-        graph,
+        engine.holding(chosen),
         chosen,
         out / "overlap_matrix.png",
         membership=found.membership if found else None,

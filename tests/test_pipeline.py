@@ -88,6 +88,21 @@ def test_existing_store_and_disabled_stages(job_dir):
     assert result.summary["selection"]["total_cost"] <= 300
 
 
+def test_a_job_on_spark_refuses_what_spark_does_not_run(job_dir):
+    store = run_job(
+        read_job(write_job(job_dir, BASE + "[selection]\ncount = 2\n[output]\nplots = false\n"))
+    ).outputs["store"]
+    head = f'[input]\nstore = "{store}"\n[engine]\nname = "spark"\n[selection]\ncount = 2\n'
+    assert read_job(write_job(job_dir, head)).engine.name == "spark"  # checked, not started
+    for extra, named in [
+        ('[creators]\ntiers = ["micro"]\n', "`creators.tiers` is not available"),
+        ("[overlap]\ntop_k = 3\n", "`overlap.top_k` is not available"),
+        ('[audience]\nfollowers_where = "following < 5"\n', "`audience.followers_where`"),
+    ]:
+        with pytest.raises(ParameterError, match=named):
+            read_job(write_job(job_dir, head + extra))
+
+
 @pytest.mark.parametrize(
     ("extra", "error", "pattern"),
     [
@@ -153,7 +168,16 @@ def test_readme_job_reference_is_the_typed_job():
     assert (
         set(documented)
         == sections
-        == {"input", "creators", "audience", "overlap", "communities", "selection", "output"}
+        == {
+            "input",
+            "creators",
+            "audience",
+            "overlap",
+            "communities",
+            "selection",
+            "output",
+            "engine",
+        }
     )
     for section, keys in documented.items():
         model = getattr(defaults, section)
@@ -241,6 +265,9 @@ BAD_JOBS = [
     ("[selection]\ncount = 3\n[output]\nmatrix_creators = -1\n", "`output.matrix_creators`"),
     ("[selection]\ncount = 3\n[output]\nplot = false\n", "unknown key `output.plot`"),
     ("[[selection]]\ncount = 3\n", "`selection` must be a [selection] table"),
+    ('[selection]\ncount = 3\n[engine]\nname = "spark"\n', "reads an existing store"),
+    ('[selection]\ncount = 3\n[engine]\nname = "sparc"\n', "one of embedded, spark"),
+    ("[selection]\ncount = 3\n[engine]\nspark_conf = { a = 1 }\n", "`engine.spark_conf.a`"),
 ]
 
 
@@ -326,6 +353,7 @@ def test_every_key_of_the_reference_parses_back_to_its_default():
         "communities",
         "selection",
         "output",
+        "engine",
     ]
     for section, shown in reference.items():
         model = getattr(defaults, section)

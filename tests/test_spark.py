@@ -187,3 +187,39 @@ def test_selections_on_spark_are_the_embedded_engines(spark, stores, name):
         got = to_jsonable(spark_select(stores[name], spark=spark, **kw).to_dict())
         assert got.pop("n_elements") <= expected.pop("n_elements")  # groups, not followers
         assert got == expected, (name, options)
+
+
+def test_a_job_on_spark_writes_the_embedded_jobs_outputs(spark, stores, tmp_path):
+    import json
+
+    from graph_engine import read_job, run_job
+
+    text = f"""[input]
+store = "{stores["synthetic"]}"
+[overlap]
+min_shared = 5
+[communities]
+min_weight = 0.01
+[selection]
+count = 4
+max_per_community = 2
+time_limit = 120.0
+[output]
+plots = false
+"""
+    embedded = tmp_path / "embedded.toml"
+    embedded.write_text(text + 'dir = "embedded"\n')
+    on_spark = tmp_path / "spark.toml"
+    on_spark.write_text(text + 'dir = "spark"\n[engine]\nname = "spark"\n')
+    alone, shared = run_job(read_job(embedded)), run_job(read_job(on_spark))
+    assert shared.summary == {**alone.summary, "job": "spark.toml"}
+    pairs = pl.read_parquet(shared.outputs["overlap"] / "*.parquet")
+    assert pairs.sort(KEY).equals(pl.read_parquet(alone.outputs["overlap"]).sort(KEY))
+    for name in ("communities", "community_summary", "selection_csv"):
+        assert shared.outputs[name].read_bytes() == alone.outputs[name].read_bytes(), name
+    got, expected = (json.loads(r.outputs["selection_json"].read_text()) for r in (shared, alone))
+    assert got.pop("n_elements") < expected.pop("n_elements")  # groups of followers
+    assert got == expected
+    assert "<html" in shared.outputs["report"].read_text()
+    again = run_job(read_job(on_spark))  # a second run replaces the dataset it wrote
+    assert pl.read_parquet(again.outputs["overlap"] / "*.parquet").height == pairs.height

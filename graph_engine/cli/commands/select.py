@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -171,7 +171,7 @@ def select(
 
     With --reach-rate, for the most expected reach (each post reaches that share).
     """
-    options = {
+    options: dict[str, Any] = {
         "count": count,
         "budget": budget,
         "target_reach": target_reach,
