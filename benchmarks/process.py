@@ -15,6 +15,7 @@ the issue that asked for these figures measured.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import subprocess
@@ -55,17 +56,71 @@ app()
 '''
 
 
-def _process(argv: Callable[[], list[str]], parse: Callable[[str], Any]) -> Callable[[Any], Any]:
-    """A contender's timed call: run one process, summarise its stdout."""
+def _process(
+    argv: Callable[[], list[str]], parse: Callable[[str], Any], *, tree: bool = False
+) -> Callable[[Any], Any]:
+    """A contender's timed call: run one process, summarise its stdout.
+
+    With `tree`, the peak of the summed RSS of the process and all its descendants is
+    sampled every 50 ms (`tree_peak_rss_mb`): a Spark driver's JVM and Python workers
+    are not waited-for children, so the child's own peak leaves them out.
+    """
 
     def run(_: Any) -> Any:
-        done = subprocess.run(argv(), capture_output=True, text=True, check=False, cwd=ROOT)
-        if done.returncode != 0:
-            raise RuntimeError(f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
+        with subprocess.Popen(
+            argv(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+        ) as child:
+            sampler = _TreeSampler(child.pid) if tree else None
+            try:
+                stdout, stderr = child.communicate()
+            finally:
+                peak = sampler.stop() if sampler else None
+        if child.returncode != 0:
+            raise RuntimeError(f"exit {child.returncode}: {stderr.strip()[-300:]}")
         child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        return {**parse(done.stdout), "child_peak_rss_mb": round(child_mb)}
+        extra = {"tree_peak_rss_mb": peak} if peak is not None else {}
+        return {**parse(stdout), "child_peak_rss_mb": round(child_mb), **extra}
 
     return run
+
+
+class _TreeSampler:
+    """Sample a process tree's summed RSS in a thread; `stop` gives the peak in MB."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        import psutil
+
+        self._peak = 0
+        try:
+            self._root: psutil.Process | None = psutil.Process(pid)
+        except psutil.Error:  # gone already
+            self._root = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        if self._root is None:
+            return
+        while not self._done.wait(0.05):
+            try:
+                tree = [self._root, *self._root.children(recursive=True)]
+                total = 0
+                for p in tree:
+                    with contextlib.suppress(psutil.Error):
+                        total += p.memory_info().rss
+            except psutil.Error:  # the root has exited
+                return
+            self._peak = max(self._peak, total)
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return round(self._peak / 2**20)
 
 
 def _minimal_app() -> str:

@@ -32,6 +32,7 @@ from graph_engine.readers import Direction, EdgeFormat
 from graph_engine.schema import IdSpace, Tier
 from graph_engine.selection import Method, Minimize, select_creators
 from graph_engine.sniff import check_separator
+from graph_engine.spark import EMBEDDED_ONLY
 from graph_engine.vocab import Engine
 
 __all__ = [
@@ -258,7 +259,7 @@ class EngineSection(_Section):
         default=default_of("graph_engine.spark._session:spark_session", "master"),
         description='Spark master URL, e.g. "spark://host:7077"',
     )
-    spark_conf: dict[str, str] = Field(
+    spark_conf: dict[str, str | int | float | bool] = Field(
         default={}, description='Spark settings, e.g. {"spark.executor.memory" = "8g"}'
     )
 
@@ -538,7 +539,7 @@ _SPARK_DEFAULTS: tuple[tuple[str, _Section, tuple[str, ...]], ...] = (
     ("creators", CreatorsSection(), tuple(CreatorsSection.model_fields)),
     ("audience", AudienceSection(), tuple(AudienceSection.model_fields)),
     ("overlap", OverlapSection(), ("top_k",)),
-    ("selection", SelectionSection(), ("target_reach", "reach_rate", "weight")),
+    ("selection", SelectionSection(), EMBEDDED_ONLY),
 )
 
 

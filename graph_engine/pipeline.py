@@ -113,19 +113,28 @@ def _staged(out: Path) -> Iterator[Path]:
 
 
 def _move_in(source: Path, target: Path) -> None:
-    """Rename `source` to `target`; a folder (a Spark dataset) replaces a previous output."""
-    if source.is_dir() and (target.is_dir() or target.is_file()):
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-        os.replace(source, target)
-        if old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.unlink()
+    """Rename `source` to `target`, replacing what is there.
+
+    A file over a file is one rename. A folder (a Spark dataset), or a file where a
+    folder was, moves the old one aside first, and back again when the move fails.
+    """
+    if source.is_file() and not (target.is_dir() and not target.is_symlink()):
+        os.replace(source, target)  # a file over a file (or a symlink, or nothing)
         return
-    if source.is_file() and target.is_dir():  # an embedded run after a Spark run
-        shutil.rmtree(target)
-    os.replace(source, target)
+    old = target.with_name(f".{target.name}.old-{os.getpid()}-{os.urandom(4).hex()}")
+    present = target.exists() or target.is_symlink()
+    if present:
+        os.replace(target, old)
+    try:
+        os.replace(source, target)
+    except OSError:
+        if present:
+            os.replace(old, target)
+        raise
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old, ignore_errors=True)
+    elif present:
+        old.unlink()
 
 
 class _Engine(Protocol):
@@ -193,6 +202,7 @@ class _Spark:
     """The stages on Apache Spark, reading the store's Parquet files; small reads locally."""
 
     store: Path
+    version: str  # every stage reads this version, also when an ingest commits meanwhile
     session: Any
 
     @classmethod
@@ -200,14 +210,16 @@ class _Spark:
         from graph_engine.spark import spark_session
 
         say(f"starting Spark ({job.engine.spark_master})")
-        return cls(store, spark_session(job.engine.spark_master, job.engine.spark_conf))
+        conf = {k: _spark_text(v) for k, v in job.engine.spark_conf.items()}
+        session = spark_session(job.engine.spark_master, conf)
+        return cls(store, open_version(store).name, session)
 
     @property
     def filters(self) -> tuple[str, ...]:
         return ()
 
     def figures(self) -> dict[str, int]:
-        v = open_version(self.store)
+        v = open_version(self.store, self.version)
         return {table: v.rows(table) for table in _FIGURES}
 
     def overlap(self, ov: OverlapSection, path: Path) -> int:
@@ -216,6 +228,7 @@ class _Spark:
         found = spark_overlap(
             self.store,
             spark=self.session,
+            version=self.version,
             min_shared=ov.min_shared,
             min_jaccard=float(ov.min_jaccard),
             output=path,
@@ -226,25 +239,32 @@ class _Spark:
     def communities(self, co: CommunitiesSection) -> Communities:
         from graph_engine.spark import spark_communities
 
-        return spark_communities(self.store, spark=self.session, **_community_options(co))
+        return spark_communities(
+            self.store, spark=self.session, version=self.version, **_community_options(co)
+        )
 
     def select(self, options: dict[str, Any]) -> Selection:
         from graph_engine.spark import spark_select
 
-        return spark_select(self.store, spark=self.session, **options)
+        return spark_select(self.store, spark=self.session, version=self.version, **options)
 
     def audience(self, ids: list[Any]) -> dict[str, Any]:
         from graph_engine.spark import spark_audience
 
-        return spark_audience(self.store, ids, spark=self.session).summary
+        return spark_audience(self.store, ids, spark=self.session, version=self.version).summary
 
     def largest(self, n: int) -> list[Any]:
-        creators = open_version(self.store).read("creators")
+        creators = open_version(self.store, self.version).read("creators")
         order = creators[s.FOLLOWERS].to_numpy().argsort(kind="stable")[::-1][:n]
         return creators[s.CREATOR_ID].gather(order).to_list()
 
     def holding(self, ids: list[Any]) -> AudienceGraph:
-        return read_store(self.store, creators=ids)  # only these creators' edges
+        return read_store(self.store, self.version, creators=ids)  # only these creators' edges
+
+
+def _spark_text(value: str | float | bool) -> str:
+    """Spell a job's Spark setting as Spark does (``true``, ``4``, ``0.5``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 _FIGURES: tuple[Table, ...] = ("creators", "followers", "edges")  # the graph's figures
@@ -339,11 +359,13 @@ def _overlap(engine: _Engine, job: Job, out: Path, outputs: dict[str, Path]) -> 
     n_pairs = engine.overlap(job.overlap, path)
     outputs["overlap"] = path
     columns = ["creator_a", "creator_b", "shared", "jaccard"]
-    pairs = pl.read_parquet(path / "*.parquet" if path.is_dir() else path, columns=columns)
+    pairs = pl.scan_parquet(path / "*.parquet" if path.is_dir() else path).select(columns)
+    mean = pairs.select(pl.col("jaccard").mean()).collect().item()  # streamed, not held
+    strongest = pairs.sort(["jaccard", "shared"], descending=True, maintain_order=True).head(5)
     return {
         "pairs": n_pairs,
-        "mean_jaccard": round(float(pairs["jaccard"].mean() or 0.0), 6),  # type: ignore[arg-type]
-        "strongest": pairs.sort(["jaccard", "shared"], descending=True).head(5).to_dicts(),
+        "mean_jaccard": round(float(mean or 0.0), 6),
+        "strongest": strongest.collect().to_dicts(),
     }
 
 

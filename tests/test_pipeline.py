@@ -267,7 +267,7 @@ BAD_JOBS = [
     ("[[selection]]\ncount = 3\n", "`selection` must be a [selection] table"),
     ('[selection]\ncount = 3\n[engine]\nname = "spark"\n', "reads an existing store"),
     ('[selection]\ncount = 3\n[engine]\nname = "sparc"\n', "one of embedded, spark"),
-    ("[selection]\ncount = 3\n[engine]\nspark_conf = { a = 1 }\n", "`engine.spark_conf.a`"),
+    ("[selection]\ncount = 3\n[engine]\nspark_conf = { a = [1] }\n", "`engine.spark_conf.a`"),
 ]
 
 

@@ -67,6 +67,20 @@ def test_every_overlap_row_is_the_embedded_engines(spark, stores, name):
     assert got.sort(KEY).equals(expected), name  # every row, every float bit
 
 
+@pytest.mark.parametrize(("name", "split"), [("twitter100", 2), ("generated", 3), ("generated", 7)])
+def test_heavy_followers_counted_in_pieces_give_every_row(spark, stores, name, split):
+    from graph_engine.spark import spark_overlap
+
+    graph = read_store(stores[name])
+    following = graph.followers["following"]
+    # at least 10 followers are split, some into 7 groups or more
+    assert (following > 2 * split).sum() >= 10 and following.max() > 6 * split
+    expected = compute_overlap(graph).sort(KEY)
+    got = spark_overlap(stores[name], spark=spark, split_following=split)
+    assert isinstance(got, pl.DataFrame)
+    assert got.sort(KEY).equals(expected), name
+
+
 def test_filters_and_a_parquet_dataset_written_by_spark(spark, stores, tmp_path):
     from graph_engine.spark import spark_overlap
 
@@ -205,21 +219,30 @@ count = 4
 max_per_community = 2
 time_limit = 120.0
 [output]
-plots = false
+matrix_creators = 12
 """
     embedded = tmp_path / "embedded.toml"
     embedded.write_text(text + 'dir = "embedded"\n')
     on_spark = tmp_path / "spark.toml"
-    on_spark.write_text(text + 'dir = "spark"\n[engine]\nname = "spark"\n')
+    engine = '[engine]\nname = "spark"\nspark_conf = { "spark.sql.shuffle.partitions" = 4 }\n'
+    on_spark.write_text(text + 'dir = "spark"\n' + engine)
     alone, shared = run_job(read_job(embedded)), run_job(read_job(on_spark))
     assert shared.summary == {**alone.summary, "job": "spark.toml"}
     pairs = pl.read_parquet(shared.outputs["overlap"] / "*.parquet")
     assert pairs.sort(KEY).equals(pl.read_parquet(alone.outputs["overlap"]).sort(KEY))
-    for name in ("communities", "community_summary", "selection_csv"):
+    files = ["communities", "community_summary", "selection_csv", "plot_overlap_matrix"]
+    for name in [*files, "plot_reach_curve", "plot_community_sizes"]:
         assert shared.outputs[name].read_bytes() == alone.outputs[name].read_bytes(), name
     got, expected = (json.loads(r.outputs["selection_json"].read_text()) for r in (shared, alone))
     assert got.pop("n_elements") < expected.pop("n_elements")  # groups of followers
     assert got == expected
-    assert "<html" in shared.outputs["report"].read_text()
-    again = run_job(read_job(on_spark))  # a second run replaces the dataset it wrote
+    report = shared.outputs["report"].read_text()  # the report's figures: the same words
+    assert report == alone.outputs["report"].read_text().replace("embedded.toml", "spark.toml")
+    # a second run replaces the dataset it wrote; an embedded run then writes a file there
+    again = run_job(read_job(on_spark))
     assert pl.read_parquet(again.outputs["overlap"] / "*.parquet").height == pairs.height
+    (tmp_path / "embedded.toml").write_text(text + 'dir = "spark"\n')
+    run_job(read_job(embedded))
+    out = tmp_path / "spark"
+    assert (out / "overlap.parquet").is_file()
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # nothing left aside

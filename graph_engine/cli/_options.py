@@ -178,12 +178,17 @@ def embedded_only(engine: str, **given: object) -> None:
         Option name (``top_k`` for ``--top-k``) -> its value; a value other than None,
         False or an empty list counts as given.
     """
-    used = [f"--{k.replace('_', '-')}" for k, v in given.items() if v not in (None, False, [])]
+    used = [f"--{k.replace('_', '-')}" for k, v in given.items() if _given(v)]
     if engine == "spark" and used:
         raise ParameterError(
             f"{', '.join(used)} {'is' if len(used) == 1 else 'are'} not available with "
             "--engine spark yet; hint: drop it, or use the embedded engine"
         )
+
+
+def _given(value: object) -> bool:
+    """Tell whether an option was given: not None, False or an empty list (0 is a value)."""
+    return value is not None and value is not False and value != []
 
 
 def reach_rate(text: str | None) -> float | str | None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from graph_engine.spark._audience import spark_audience
 from graph_engine.spark._communities import spark_communities
-from graph_engine.spark._overlap import spark_overlap
-from graph_engine.spark._select import spark_select
+from graph_engine.spark._overlap import SPLIT_FOLLOWING, spark_overlap
+from graph_engine.spark._select import EMBEDDED_ONLY, spark_select
 from graph_engine.spark._session import spark_session
 
 __all__ = [
+    "EMBEDDED_ONLY",
+    "SPLIT_FOLLOWING",
     "spark_audience",
     "spark_communities",
     "spark_overlap",

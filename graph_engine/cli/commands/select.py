@@ -192,6 +192,8 @@ def select(
         "currency": currency,
     }
     if engine == "spark":
+        from graph_engine.spark import EMBEDDED_ONLY, spark_select
+
         embedded_only(
             engine,
             creators=creators,
@@ -202,11 +204,8 @@ def select(
             exclude_audience_of=exclude_audience_of,
             exclude_followers=exclude_followers,
             followers_where=followers_where,
-            target_reach=target_reach,
-            reach_rate=rate,
-            weight=weight,
+            **{name: options[name] for name in EMBEDDED_ONLY},
         )
-        from graph_engine.spark import spark_select
 
         spark = spark_of(spark_master, spark_conf)
         with status("selecting creators on Spark ..."):
