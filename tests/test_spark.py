@@ -246,3 +246,15 @@ matrix_creators = 12
     out = tmp_path / "spark"
     assert (out / "overlap.parquet").is_file()
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # nothing left aside
+
+
+def test_without_java_spark_is_one_line_with_a_hint(stores, monkeypatch):
+    from typer.testing import CliRunner
+
+    from graph_engine.cli.app import app
+
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = CliRunner().invoke(app, ["overlap", str(stores["synthetic"]), "--engine", "spark"])
+    assert result.exit_code == 1, result.output
+    assert "needs a Java 17+ runtime" in result.output and "Traceback" not in result.output

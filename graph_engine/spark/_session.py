@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +18,9 @@ _DEFAULT_CONFIG = {
     "spark.ui.enabled": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.shuffle.partitions": "8",
+    "spark.ui.showConsoleProgress": "false",
+    # the driver collects a selection's groups (millions at 30M edges): Spark's 1g is short
+    "spark.driver.memory": "4g",
 }
 
 
@@ -44,6 +48,11 @@ def spark_session(master: str = DEFAULT_MASTER, config: Mapping[str, str] | None
             "the Spark engine needs PySpark; hint: pip install 'graph-engine[spark]' "
             "(and a Java 17+ runtime)"
         ) from exc
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        raise ParameterError(
+            "the Spark engine needs a Java 17+ runtime, and there is no `java` on PATH nor "
+            "a JAVA_HOME; hint: apt-get install openjdk-17-jre-headless"
+        )
     # Spark's Python workers run this interpreter (the one that has graph-engine)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName("graph-engine")
