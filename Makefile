@@ -16,7 +16,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+# The overlap's kernels are C (graph_engine/_ckernels.c), built by pip: install a compiler
+# when there is none (Debian/Ubuntu package `gcc`).
+$(VENV)/.installed: pyproject.toml constraints.txt graph_engine/_ckernels.c | $(BIN)/python
+	@command -v cc >/dev/null 2>&1 || { \
+	  echo "installing a C compiler for the overlap kernels (apt-get install gcc)"; \
+	  $(SUDO) apt-get install -y -q gcc >/dev/null 2>&1 || { \
+	    $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q gcc >/dev/null; }; }
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench,spark,plots]"
 	touch $@
 

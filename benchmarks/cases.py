@@ -232,8 +232,8 @@ def _graph_setup(store_fn: Callable[[], Path], **choice: Any) -> Callable[[], An
         from graph_engine.overlap import compute_overlap
 
         graph = read_store(store_fn()).subgraph(**choice)
-        # warm-up outside the timing, as every peer's import is: numba loads its compiled
-        # kernel on the first call of a process (~0.3 s, plus ~0.5 s to import numba)
+        # warm-up outside the timing, as every peer's import is: the first call loads the
+        # compiled kernels (ctypes, ~1 ms) and touches the pool's threads
         compute_overlap(graph.take(np.arange(min(2, graph.n_creators))))
         return graph
 

@@ -1,23 +1,55 @@
-"""Compiled inner loops (numba): only where numpy and scipy cannot express the work.
+"""Compiled inner loops: only where numpy and scipy cannot express the work.
 
-Callers pass well-formed CSR arrays (the graph's own): compiled code does no bounds checks.
+The loops are plain C (`_ckernels.c`, built into the library ``graph_engine._ckernels``
+when the package is installed) and called through ctypes, which releases the GIL, so
+blocks run on threads. Loading them costs about a millisecond: no JIT, nothing compiled
+at run time. Callers pass well-formed CSR arrays (the graph's own): the C code does no
+bounds checks, so this module fixes the dtypes and contiguity it relies on.
 
 `shared_counts` counts, for a block of creators, the followers they share with the other
 creators. scipy's sparse product computes every (a, b) entry of B·Bᵀ; the overlap needs
 only b > a, and walking each follower's sorted creator list from the end stops at a,
-which halves the work. The counting array is one int64 per creator (small, cache-local).
-Compiled once and cached on disk; the GIL is released, so blocks run on threads.
+which halves the work. The counting array is one int64 per creator (small, cache-local),
+and the next followers' creator lists are prefetched while one is counted.
 """
 
 from __future__ import annotations
 
-import numba
+import ctypes
+import importlib.util
+from functools import cache
+
 import numpy as np
+
+from graph_engine.errors import GraphEngineError
 
 __all__ = ["shared_counts", "transpose"]
 
+_P = ctypes.c_void_p
+_I = ctypes.c_int64
 
-@numba.njit(cache=True, nogil=True)
+
+@cache
+def _library() -> ctypes.CDLL:
+    """Load the compiled kernels once per process."""
+    spec = importlib.util.find_spec("graph_engine._ckernels")
+    if spec is None or spec.origin is None:
+        raise GraphEngineError(
+            "graph-engine's compiled kernels (graph_engine._ckernels) are not built; hint: "
+            "reinstall the package (`pip install .` or `make test`), which needs a C compiler"
+        )
+    lib = ctypes.CDLL(spec.origin)
+    lib.ge_transpose.argtypes = [_P, _P, _I, _I, _P, _P, _P]
+    lib.ge_transpose.restype = None
+    lib.ge_shared_counts.argtypes = [_P, _P, _P, _P, _I, _I, ctypes.c_int, _P, _P, _P, _P, _P]
+    lib.ge_shared_counts.restype = _I
+    return lib
+
+
+def _flat(array: np.ndarray, dtype: type[np.integer]) -> np.ndarray:
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
 def shared_counts(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -29,50 +61,48 @@ def shared_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Count shared followers: (a, b, shared) for creators a in [lo, hi) and every b.
 
-    `indptr`/`indices`: creators x followers CSR; `t_indptr`/`t_indices`: its transpose
-    with creators sorted within each follower. With `upper`, only b > a; else every
-    b != a. Pairs come grouped by a, in a fixed order (first met), so the same input gives
-    the same output.
+    Parameters
+    ----------
+    indptr, indices
+        The creators x followers CSR pattern.
+    t_indptr, t_indices
+        Its transpose (`transpose`), creators sorted within each follower.
+    lo, hi
+        The block of creators a.
+    upper
+        Only b > a (each pair once); else every b != a.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(a, b, shared)`` as int64, grouped by a, b in the order first met, so the
+        same input gives the same output.
     """
+    lib = _library()
+    indptr, t_indptr = _flat(indptr, np.int64), _flat(t_indptr, np.int64)
+    indices, t_indices = _flat(indices, np.int32), _flat(t_indices, np.int32)
     n = indptr.size - 1
+    rows = np.arange(lo, hi, dtype=np.int64)
+    capacity = int((n - rows - 1).sum()) if upper else (hi - lo) * (n - 1)
+    out = [np.empty(max(capacity, 0), dtype=np.int64) for _ in range(3)]
     counts = np.zeros(n, dtype=np.int64)
     touched = np.empty(n, dtype=np.int64)
-    capacity = 0
-    for a in range(lo, hi):
-        capacity += (n - a - 1) if upper else (n - 1)
-    out_a = np.empty(capacity, dtype=np.int64)
-    out_b = np.empty(capacity, dtype=np.int64)
-    out_s = np.empty(capacity, dtype=np.int64)
-    k = 0
-    for a in range(lo, hi):
-        m = 0
-        for p in range(indptr[a], indptr[a + 1]):
-            f = indices[p]
-            start = t_indptr[f]
-            q = t_indptr[f + 1] - 1
-            while q >= start:
-                b = t_indices[q]
-                q -= 1
-                if b <= a:
-                    if upper:
-                        break  # sorted: every creator left of here is <= a
-                    if b == a:
-                        continue
-                if counts[b] == 0:
-                    touched[m] = b
-                    m += 1
-                counts[b] += 1
-        for i in range(m):
-            b = touched[i]
-            out_a[k] = a
-            out_b[k] = b
-            out_s[k] = counts[b]
-            counts[b] = 0
-            k += 1
-    return out_a[:k].copy(), out_b[:k].copy(), out_s[:k].copy()
+    k = lib.ge_shared_counts(
+        indptr.ctypes.data,
+        indices.ctypes.data,
+        t_indptr.ctypes.data,
+        t_indices.ctypes.data,
+        lo,
+        hi,
+        int(upper),
+        counts.ctypes.data,
+        touched.ctypes.data,
+        *(o.ctypes.data for o in out),
+    )
+    a, b, shared = (o[:k].copy() for o in out)
+    return a, b, shared
 
 
-@numba.njit(cache=True, nogil=True)
 def transpose(
     indptr: np.ndarray, indices: np.ndarray, n_columns: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -90,16 +120,18 @@ def transpose(
     tuple of numpy.ndarray
         ``(t_indptr, t_indices)``: followers x creators, creators sorted within a row.
     """
-    t_indptr = np.zeros(n_columns + 1, dtype=np.int64)
-    for p in range(indices.size):
-        t_indptr[indices[p] + 1] += 1
-    for j in range(n_columns):
-        t_indptr[j + 1] += t_indptr[j]
-    fill = t_indptr[:-1].copy()
+    lib = _library()
+    indptr, indices = _flat(indptr, np.int64), _flat(indices, np.int32)
+    t_indptr = np.empty(n_columns + 1, dtype=np.int64)
     t_indices = np.empty(indices.size, dtype=np.int32)
-    for row in range(indptr.size - 1):
-        for p in range(indptr[row], indptr[row + 1]):
-            j = indices[p]
-            t_indices[fill[j]] = row
-            fill[j] += 1
+    fill = np.empty(max(n_columns, 1), dtype=np.int64)
+    lib.ge_transpose(
+        indptr.ctypes.data,
+        indices.ctypes.data,
+        indptr.size - 1,
+        n_columns,
+        t_indptr.ctypes.data,
+        t_indices.ctypes.data,
+        fill.ctypes.data,
+    )
     return t_indptr, t_indices

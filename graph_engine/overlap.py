@@ -327,16 +327,22 @@ def pair_metrics(
     fa = np.asarray(followers_a, dtype=np.int64)
     fb = np.asarray(followers_b, dtype=np.int64)
     sf = shared.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {
-            "shared": shared,
-            "followers_a": fa,
-            "followers_b": fb,
-            "jaccard": np.nan_to_num(sf / (fa + fb - shared)),
-            "overlap_coefficient": np.nan_to_num(sf / np.minimum(fa, fb)),
-            "share_of_a": np.nan_to_num(sf / fa),
-            "share_of_b": np.nan_to_num(sf / fb),
-        }
+    return {
+        "shared": shared,
+        "followers_a": fa,
+        "followers_b": fb,
+        "jaccard": _share(sf, fa + fb - shared),
+        "overlap_coefficient": _share(sf, np.minimum(fa, fb)),
+        "share_of_a": _share(sf, fa),
+        "share_of_b": _share(sf, fb),
+    }
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``part / whole``, 0 where `whole` is 0 (one pass, no NaN to clean up)."""
+    out = np.zeros(part.shape, dtype=np.float64)
+    np.divide(part, whole, out=out, where=whole != 0)
+    return out
 
 
 def _top_k_per_row(rows: np.ndarray, cols: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import pkgutil
 import subprocess
 import sys
@@ -18,10 +19,11 @@ from graph_engine.cli.app import COMMANDS
 PACKAGE = Path(ge.__file__).parent
 HEAVY = ("typer", "rich", "click", "igraph", "leidenalg", "numba", "highspy", "matplotlib")
 HEAVY_ALL = (*HEAVY, "networkx")
-MODULES = sorted(
+MODULES = sorted(  # the Python modules (not the compiled kernels' library)
     m.name
     for m in pkgutil.walk_packages([str(PACKAGE)], "graph_engine.")
     if not m.name.endswith("__main__")
+    and str(getattr(importlib.util.find_spec(m.name), "origin", "")).endswith(".py")
 )
 
 

@@ -218,3 +218,43 @@ def test_similar_on_a_store_equals_similar_on_its_graph_and_plain_sets(
 def test_similar_on_a_store_names_an_unknown_creator(synthetic_store):
     with pytest.raises(UnknownCreatorError, match="99999"):
         similar_creators(synthetic_store, 99_999)
+
+
+@pytest.mark.parametrize("upper", [True, False])
+def test_compiled_kernels_equal_a_dense_product(upper):
+    """The C kernels (transpose, shared counts with prefetching) on a skewed random graph.
+
+    Creators follow a power law, so rows are long enough for every prefetch distance, and
+    blocks of uneven size start and end anywhere; the answer is the dense B·Bᵀ.
+    """
+    from graph_engine._kernels import shared_counts, transpose
+
+    rng = np.random.default_rng(7)
+    n, m = 60, 3_000
+    dense = rng.random((n, m)) < np.linspace(0.002, 0.3, n)[:, None] ** 1.5
+    indptr = np.concatenate([[0], np.cumsum(dense.sum(axis=1))]).astype(np.int64)
+    indices = np.nonzero(dense)[1].astype(np.int32)
+    t_indptr, t_indices = transpose(indptr, indices, m)
+    assert np.array_equal(t_indptr, np.concatenate([[0], np.cumsum(dense.sum(axis=0))]))
+    assert np.array_equal(t_indices, np.nonzero(dense.T)[1])
+    product = dense.astype(np.int64) @ dense.T.astype(np.int64)
+    found = np.zeros((n, n), dtype=np.int64)
+    for lo, hi in [(0, 1), (1, 17), (17, 18), (18, 60)]:
+        a, b, shared = shared_counts(indptr, indices, t_indptr, t_indices, lo, hi, upper)
+        assert ((a >= lo) & (a < hi)).all() and (b > a if upper else b != a).all()
+        assert (shared > 0).all() and np.unique(a * n + b).size == a.size  # each pair once
+        found[a, b] = shared
+    expected = np.triu(product, 1) if upper else product - np.diag(np.diag(product))
+    assert np.array_equal(found, expected)
+
+
+def test_unbuilt_kernels_are_one_clear_error(monkeypatch):
+    from graph_engine import GraphEngineError, _kernels
+
+    _kernels._library.cache_clear()
+    monkeypatch.setattr(_kernels.importlib.util, "find_spec", lambda name: None)
+    try:
+        with pytest.raises(GraphEngineError, match="not built; hint: reinstall"):
+            compute_overlap(graph_from_edges(ZOO["three"]))
+    finally:
+        _kernels._library.cache_clear()
