@@ -8,6 +8,7 @@ of each command's function, read from its source without importing it; a command
 from __future__ import annotations
 
 import ast
+import gc
 import importlib
 from functools import cache
 from pathlib import Path
@@ -119,4 +120,12 @@ def _main(
 
 def main() -> None:
     """Run the command line (the ``graph-engine`` script and ``python -m graph_engine``)."""
-    app(prog_name="graph-engine")
+    # A command's imports (polars, numpy) leave ~1M long-lived objects that the cyclic GC
+    # walks again and again as they load and once more at exit: about 0.1 s of a 0.3 s
+    # query. Young objects are collected less often (cycles are still freed, in batches
+    # of at most 50,000 objects), and what is left is frozen before the interpreter exits.
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        app(prog_name="graph-engine")
+    finally:
+        gc.freeze()
