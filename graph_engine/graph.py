@@ -524,11 +524,9 @@ def _read_chosen(
         edges = version.read("edges")
     else:
         rows = _choose(table, table[s.FOLLOWERS].to_numpy(), CreatorLookup(table).index, **choice)
-        edges = (
-            version.scan("edges")
-            .filter(pl.col(s.CREATOR).is_in(pl.Series(rows, dtype=pl.Int32).implode()))
-            .collect()
-        )
+        # a list of values, not an imploded Series: only then does polars skip the row
+        # groups without a chosen creator (3 creators of 100M edges: 4 ms, not 90 ms)
+        edges = version.scan("edges").filter(pl.col(s.CREATOR).is_in(rows.tolist())).collect()
     creator = edges[s.CREATOR].to_numpy()
     follower = edges[s.FOLLOWER].to_numpy()
     filters: tuple[str, ...] = ()
