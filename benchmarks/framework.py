@@ -63,9 +63,13 @@ def measure(contender: Contender) -> dict[str, Any]:
     start = time.perf_counter()
     result = contender.run(state)
     seconds = time.perf_counter() - start
+    # a whole-process contender reports its process's own peak (or its process tree's):
+    # the worker's, which holds what setup imported, is not the contender's
+    found = result if isinstance(result, dict) else {}
+    peak = found.get("tree_peak_rss_mb") or found.get("child_peak_rss_mb") or peak_rss_mb()
     return {
         "seconds": seconds,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": peak,
         "setup_rss_mb": rss_setup,
         "result": result,
     }

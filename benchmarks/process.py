@@ -11,10 +11,15 @@ run the equivalent work as a process on the same interpreter:
 
 The 4.6M-edge graph is the generator's (2,000 creators, 1M followers, 20 niches), as
 the issue that asked for these figures measured.
+
+Every case first compiles the package's bytecode, as installing a wheel does: an editable
+install under PYTHONDONTWRITEBYTECODE (set on some machines) would otherwise compile every
+module of the engine again in every process (~50 ms), a cost no installed user pays.
 """
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import json
 import resource
@@ -58,17 +63,20 @@ app()
 
 def _process(
     argv: Callable[[], list[str]], parse: Callable[[str], Any], *, tree: bool = False
-) -> Callable[[Any], Any]:
-    """A contender's timed call: run one process, summarise its stdout.
+) -> tuple[Callable[[list[str]], Any], Callable[[], list[str]]]:
+    """A contender's timed call and its setup: run one process, summarise its stdout.
+
+    Returns ``(run, setup)`` for `Contender`: `argv()` is built in the untimed setup (it
+    may import the engine to find or build its data), `run` times the process alone.
 
     With `tree`, the peak of the summed RSS of the process and all its descendants is
     sampled every 50 ms (`tree_peak_rss_mb`): a Spark driver's JVM and Python workers
     are not waited-for children, so the child's own peak leaves them out.
     """
 
-    def run(_: Any) -> Any:
+    def run(args: list[str]) -> Any:
         with subprocess.Popen(
-            argv(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
         ) as child:
             sampler = _TreeSampler(child.pid) if tree else None
             try:
@@ -81,7 +89,7 @@ def _process(
         extra = {"tree_peak_rss_mb": peak} if peak is not None else {}
         return {**parse(stdout), "child_peak_rss_mb": round(child_mb), **extra}
 
-    return run
+    return run, argv
 
 
 class _TreeSampler:
@@ -123,6 +131,16 @@ class _TreeSampler:
         return round(self._peak / 2**20)
 
 
+def _prepared(make: Callable[[], object]) -> Callable[[], object]:
+    """`make` (the case's data), after compiling the engine's bytecode once."""
+
+    def prepare() -> object:
+        compileall.compile_dir(ROOT / "graph_engine", quiet=1)
+        return make()
+
+    return prepare
+
+
 def _minimal_app() -> str:
     path = DATA / "minimal_typer.py"
     if not path.exists():
@@ -142,10 +160,10 @@ def _startup_case(name: str, engine_args: list[str], peer_args: list[str]) -> Ca
         name,
         f"`graph-engine {' '.join(engine_args)}` vs a minimal typer app, whole process",
         [
-            Contender(f"graph-engine {' '.join(engine_args)}", engine),
-            Contender(f"minimal typer {' '.join(peer_args)}", peer),
+            Contender(f"graph-engine {' '.join(engine_args)}", *engine),
+            Contender(f"minimal typer {' '.join(peer_args)}", *peer),
         ],
-        prepare=_minimal_app,
+        prepare=_prepared(_minimal_app),
     )
 
 
@@ -215,13 +233,13 @@ def _short_query(
                 [
                     Contender(
                         f"graph-engine {name}",
-                        _process(engine, lambda out: {key: engine_parse(json.loads(out))}),
+                        *_process(engine, lambda out: {key: engine_parse(json.loads(out))}),
                     ),
                     Contender(
-                        "duckdb process", _process(duckdb, lambda out: {key: duckdb_parse(out)})
+                        "duckdb process", *_process(duckdb, lambda out: {key: duckdb_parse(out)})
                     ),
                 ],
-                prepare=store,
+                prepare=_prepared(store),
                 items=items,
                 check=_same(key),
                 slow=slow,
@@ -293,10 +311,10 @@ register(
         "overlap-cli-4.6m",
         "`graph-engine overlap STORE -o pairs.parquet` vs a DuckDB self-join COPY to Parquet",
         [
-            Contender("graph-engine overlap", _process(_engine_overlap, _lines)),
-            Contender("duckdb process", _process(_duckdb_overlap, _lines)),
+            Contender("graph-engine overlap", *_process(_engine_overlap, _lines)),
+            Contender("duckdb process", *_process(_duckdb_overlap, _lines)),
         ],
-        prepare=_store_4m,
+        prepare=_prepared(_store_4m),
         items=4_600_000,
         check=_same_pairs,
     )
@@ -337,14 +355,14 @@ register(
         [
             Contender(
                 f"audience {label}",
-                _process(
+                *_process(
                     _filtered(["audience", "1", "2", "3"], extra),
                     _figures("reach", "expected_reach", "audience_filter"),
                 ),
             )
             for label, extra in FILTERS.items()
         ],
-        prepare=_store_100m,
+        prepare=_prepared(_store_100m),
         items=99_500_000,
         slow=True,
     )
@@ -356,11 +374,11 @@ register(
         [
             Contender(
                 f"similar --by {by}",
-                _process(_filtered(["similar", "1"], ["--by", by, "--min-shared", "50"]), _lines),
+                *_process(_filtered(["similar", "1"], ["--by", by, "--min-shared", "50"]), _lines),
             )
             for by in ("shared", "affinity")
         ],
-        prepare=_store_100m,
+        prepare=_prepared(_store_100m),
         items=99_500_000,
         slow=True,
     )
@@ -372,7 +390,7 @@ register(
         [
             Contender(
                 f"select {label}",
-                _process(
+                *_process(
                     _filtered(["select", "--count", "20", "--time-limit", "20"], extra),
                     _figures("reach", "expected_reach", "gap", "method"),
                 ),
@@ -383,7 +401,7 @@ register(
                 "--reach-rate 0.3 --posts 2": ["--reach-rate", "0.3", "--posts", "2"],
             }.items()
         ],
-        prepare=_store_100m,
+        prepare=_prepared(_store_100m),
         items=99_500_000,
         slow=True,
     )

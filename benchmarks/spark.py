@@ -217,11 +217,11 @@ for size, items in (("10m", 10_000_000), ("30m", 30_000_000)):
             "Spark local[2], whole process",
             [
                 Contender(
-                    "embedded", _process(_overlap(size, False), _none, tree=True), timeout=1800
+                    "embedded", *_process(_overlap(size, False), _none, tree=True), timeout=1800
                 ),
                 Contender(
                     "spark local[2]",
-                    _process(_overlap(size, True), _none, tree=True),
+                    *_process(_overlap(size, True), _none, tree=True),
                     timeout=3600,
                 ),
             ],
@@ -238,8 +238,8 @@ for size, items in (("10m", 10_000_000), ("30m", 30_000_000)):
             f"`audience` of the {LARGEST} largest creators on {size.upper()} edges: embedded vs "
             "Spark local[2], whole process",
             [
-                Contender("embedded", _process(_audience(size, False), _reach, tree=True)),
-                Contender("spark local[2]", _process(_audience(size, True), _reach, tree=True)),
+                Contender("embedded", *_process(_audience(size, False), _reach, tree=True)),
+                Contender("spark local[2]", *_process(_audience(size, True), _reach, tree=True)),
             ],
             prepare=_store(size),
             items=items,
@@ -254,10 +254,10 @@ for size, items in (("10m", 10_000_000), ("30m", 30_000_000)):
             f"`select --count 20` on {size.upper()} edges: embedded vs Spark local[2] (Spark "
             "groups the followers, the driver solves), whole process",
             [
-                Contender("embedded", _process(_select(size, False), _picks, tree=True)),
+                Contender("embedded", *_process(_select(size, False), _picks, tree=True)),
                 Contender(
                     "spark local[2]",
-                    _process(_select(size, True), _picks, tree=True),
+                    *_process(_select(size, True), _picks, tree=True),
                     timeout=3600,
                 ),
             ],
