@@ -50,10 +50,18 @@ class Case:
 
 
 def peak_rss_mb() -> float:
-    """Peak RSS of this worker or of the process it ran (whole-process contenders)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, child) / 1024
+    """Peak RSS of this worker since it started.
+
+    Linux's ``ru_maxrss`` keeps the peak of the process that forked this one (the runner,
+    which may have generated a graph), so the worker reads its own high-water mark,
+    ``VmHWM``, which starts afresh at exec; elsewhere it falls back to ``ru_maxrss``.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kb) / 1024
 
 
 def measure(contender: Contender) -> dict[str, Any]:
@@ -63,9 +71,10 @@ def measure(contender: Contender) -> dict[str, Any]:
     start = time.perf_counter()
     result = contender.run(state)
     seconds = time.perf_counter() - start
-    # a whole-process contender reports its process's own peak (or its process tree's):
-    # the worker's, which holds what setup imported, is not the contender's
+    # a whole-process contender reports its process's own time and peak (or its process
+    # tree's peak): the worker's, which hold what setup imported, are not the contender's
     found = result if isinstance(result, dict) else {}
+    seconds = found.get("process_seconds", seconds)
     peak = found.get("tree_peak_rss_mb") or found.get("child_peak_rss_mb") or peak_rss_mb()
     return {
         "seconds": seconds,

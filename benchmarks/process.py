@@ -22,9 +22,9 @@ from __future__ import annotations
 import compileall
 import contextlib
 import json
-import resource
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,13 +61,39 @@ app()
 '''
 
 
+# Linux carries a parent's peak RSS into its children (fork copies the address space and
+# exec keeps the peak), so a command spawned by the worker, which has imported the engine
+# to find its data, would report at least the worker's size. This launcher is the
+# command's parent instead: it starts small, forks and execs the command, and writes the
+# command's wall time (fork to exit, the launcher's own start-up left out) and its peak
+# RSS (from wait4) to the file named first.
+LAUNCHER = """
+import json, os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+code = os.waitstatus_to_exitcode(status)
+with open(out, "w") as f:
+    json.dump({"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "exit": code}, f)
+"""
+
+
 def _process(
     argv: Callable[[], list[str]], parse: Callable[[str], Any], *, tree: bool = False
 ) -> tuple[Callable[[list[str]], Any], Callable[[], list[str]]]:
     """A contender's timed call and its setup: run one process, summarise its stdout.
 
     Returns ``(run, setup)`` for `Contender`: `argv()` is built in the untimed setup (it
-    may import the engine to find or build its data), `run` times the process alone.
+    may import the engine to find or build its data), `run` runs the process under
+    `LAUNCHER`, which reports its wall time (``process_seconds``, the figure the runner
+    shows) and its own peak RSS (``child_peak_rss_mb``).
 
     With `tree`, the peak of the summed RSS of the process and all its descendants is
     sampled every 50 ms (`tree_peak_rss_mb`): a Spark driver's JVM and Python workers
@@ -75,19 +101,27 @@ def _process(
     """
 
     def run(args: list[str]) -> Any:
-        with subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
-        ) as child:
-            sampler = _TreeSampler(child.pid) if tree else None
-            try:
-                stdout, stderr = child.communicate()
-            finally:
-                peak = sampler.stop() if sampler else None
-        if child.returncode != 0:
-            raise RuntimeError(f"exit {child.returncode}: {stderr.strip()[-300:]}")
-        child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        with tempfile.TemporaryDirectory() as tmp:
+            report = Path(tmp) / "process.json"
+            launch = [sys.executable, "-c", LAUNCHER, str(report), *args]
+            with subprocess.Popen(
+                launch, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+            ) as child:
+                sampler = _TreeSampler(child.pid) if tree else None
+                try:
+                    stdout, stderr = child.communicate()
+                finally:
+                    peak = sampler.stop() if sampler else None
+            ran = json.loads(report.read_text()) if report.exists() else {"exit": None}
+        if child.returncode != 0 or ran["exit"] != 0:
+            raise RuntimeError(f"exit {ran['exit']}: {stderr.strip()[-300:]}")
         extra = {"tree_peak_rss_mb": peak} if peak is not None else {}
-        return {**parse(stdout), "child_peak_rss_mb": round(child_mb), **extra}
+        return {
+            **parse(stdout),
+            "process_seconds": ran["seconds"],
+            "child_peak_rss_mb": round(ran["peak_rss_mb"]),
+            **extra,
+        }
 
     return run, argv
 
