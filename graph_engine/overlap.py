@@ -346,14 +346,24 @@ def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
 
 
 def _top_k_per_row(rows: np.ndarray, cols: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
-    """Mask of the k best entries of each row (by score desc, then column asc)."""
-    order = np.lexsort((cols, -score, rows))
-    sorted_rows = rows[order]
-    starts = np.flatnonzero(np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]]))
-    group_start = np.repeat(starts, np.diff(np.append(starts, rows.size)))
-    rank = np.arange(rows.size) - group_start
-    mask = np.zeros(rows.size, dtype=bool)
-    mask[order[rank < k]] = True
+    """Mask of the k best entries of each row (by score desc, then column asc).
+
+    Each row's entries must be contiguous, as `shared_counts` gives them. A row with more
+    than k entries keeps those above its k-th best score, then the lowest columns among
+    the ties at it: a partition per long row, not a sort of every entry (a 100-creator
+    block of a 100M-edge graph: 1.5M entries, 0.5 s sorted).
+    """
+    mask = np.ones(rows.size, dtype=bool)
+    starts = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]]))
+    ends = np.append(starts[1:], rows.size)
+    long = ends - starts > k
+    for lo, hi in zip(starts[long].tolist(), ends[long].tolist(), strict=True):
+        x = score[lo:hi]
+        kth = np.partition(x, x.size - k)[x.size - k]  # the k-th best score of the row
+        keep = x > kth
+        tied = np.flatnonzero(x == kth)
+        keep[tied[np.argsort(cols[lo:hi][tied], kind="stable")[: k - keep.sum()]]] = True
+        mask[lo:hi] = keep
     return mask
 
 

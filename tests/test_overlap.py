@@ -258,3 +258,33 @@ def test_unbuilt_kernels_are_one_clear_error(monkeypatch):
             compute_overlap(graph_from_edges(ZOO["three"]))
     finally:
         _kernels._library.cache_clear()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    edges=edge_lists,
+    top_k=st.integers(1, 6),
+    by=st.sampled_from(["shared", "jaccard", "share_of_a", "overlap_coefficient"]),
+)
+def test_top_k_keeps_each_creators_best_partners_ties_to_the_lower_creator(edges, top_k, by):
+    graph = graph_from_edges(edges)
+    aud = {str(c): {f for cc, f in edges if cc == c} for c, _ in edges}
+    dense = {str(c): i for i, c in enumerate(graph.creator_ids())}
+
+    def metric(a: str, b: str) -> float:
+        shared, fa, fb = len(aud[a] & aud[b]), len(aud[a]), len(aud[b])
+        return {
+            "shared": shared,
+            "jaccard": shared / len(aud[a] | aud[b]),
+            "share_of_a": shared / fa,
+            "overlap_coefficient": shared / min(fa, fb),
+        }[by]
+
+    expected = set()
+    for a, mine in aud.items():
+        partners = [b for b in aud if b != a and mine & aud[b]]
+        partners.sort(key=lambda b: (-metric(a, b), dense[b]))
+        expected |= {(a, b) for b in partners[:top_k]}
+    found = compute_overlap(graph, top_k=top_k, by=by)
+    got = {(str(a), str(b)) for a, b in found.select("creator_a", "creator_b").iter_rows()}
+    assert got == expected
