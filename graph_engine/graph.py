@@ -123,17 +123,23 @@ class AudienceGraph:
         follower: np.ndarray,
         *,
         creators: pl.DataFrame,
-        followers: pl.DataFrame,
+        followers: pl.DataFrame | Callable[[], pl.DataFrame],
+        n_followers: int | None = None,
     ) -> AudienceGraph:
-        """Build from dense edge arrays sorted by (creator, follower), without duplicates."""
-        counts = np.bincount(creator, minlength=creators.height)
-        indptr = np.zeros(creators.height + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
+        """Build from dense edge arrays sorted by (creator, follower), without duplicates.
+
+        ``followers`` may be a reader called on first use (then give ``n_followers``).
+        """
+        # sorted by creator: row c starts where creator c does (a binary search per row,
+        # not a pass over every edge)
+        rows = np.arange(creators.height + 1, dtype=creator.dtype)
+        indptr = np.searchsorted(creator, rows, side="left").astype(np.int64)
         return cls(
             indptr=indptr,
             indices=np.ascontiguousarray(follower, dtype=np.int32),
             creators=creators,
             followers=followers,
+            n_followers=n_followers,
         )
 
     # -- sizes and ids ------------------------------------------------------------------
@@ -398,7 +404,7 @@ def read_store(
     def load(v: StoreVersion) -> AudienceGraph:
         if chosen or exclude:
             return _read_chosen(v, choice if chosen else None, exclude)
-        edges = v.read("edges")
+        edges = v.read("edges").rechunk()  # one buffer per column: numpy views, no copies
         return AudienceGraph.from_edges(
             edges[s.CREATOR].to_numpy(),
             edges[s.FOLLOWER].to_numpy(),

@@ -8,6 +8,7 @@ of each command's function, read from its source without importing it; a command
 from __future__ import annotations
 
 import ast
+import atexit
 import gc
 import importlib
 from functools import cache
@@ -124,8 +125,12 @@ def main() -> None:
     # walks again and again as they load and once more at exit: about 0.1 s of a 0.3 s
     # query. Young objects are collected less often (cycles are still freed, in batches
     # of at most 50,000 objects), and what is left is frozen before the interpreter exits.
+    # (At exit only, and the threshold is restored: a caller in a longer process keeps
+    # its own collector as it was.)
+    threshold = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)
+    atexit.register(gc.freeze)
     try:
         app(prog_name="graph-engine")
     finally:
-        gc.freeze()
+        gc.set_threshold(*threshold)
