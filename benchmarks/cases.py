@@ -233,7 +233,7 @@ def _graph_setup(store_fn: Callable[[], Path], **choice: Any) -> Callable[[], An
 
         graph = read_store(store_fn()).subgraph(**choice)
         # warm-up outside the timing, as every peer's import is: the first call loads the
-        # compiled kernels (ctypes, ~1 ms) and touches the pool's threads
+        # compiled kernels (ctypes, ~1 ms) and the lazily imported modules
         compute_overlap(graph.take(np.arange(min(2, graph.n_creators))))
         return graph
 

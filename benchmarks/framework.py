@@ -60,7 +60,9 @@ def peak_rss_mb() -> float:
         status = Path("/proc/self/status").read_text()
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    kb = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), None)
+    if kb is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return int(kb) / 1024
 
 

@@ -1,10 +1,10 @@
 """Whole-process cases: what a user of the command line waits for, start-up included.
 
-Each contender here is one fresh process (`subprocess.run`), timed from spawn to exit;
-peak RSS is that child's. The engine runs its installed `graph-engine` script; peers
-run the equivalent work as a process on the same interpreter:
+Each contender here is one fresh process, started by a small launcher (`LAUNCHER`) and
+timed from fork to exit; peak RSS is that process's own. The engine runs its installed
+`graph-engine` script; peers run the equivalent work as a process on the same interpreter:
 
-- start-up: a minimal two-command typer app (the floor for any typer CLI);
+- start-up: a minimal two-command typer app, with typer's defaults;
 - `audience` of 3 creators: DuckDB `count(DISTINCT follower_id)` on the raw Parquet;
 - `similar` of one creator by shared followers: a DuckDB join of its followers' edges;
 - all-pairs overlap to Parquet: a DuckDB self-join `COPY ... TO` Parquet, raw Parquet in.
@@ -75,8 +75,9 @@ pid = os.fork()
 if pid == 0:
     try:
         os.execvp(argv[0], argv)
-    finally:
-        os._exit(127)
+    except OSError as exc:
+        os.write(2, f"cannot run {argv[0]}: {exc}".encode())
+    os._exit(127)
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - start
 code = os.waitstatus_to_exitcode(status)
@@ -149,8 +150,8 @@ class _TreeSampler:
         if self._root is None:
             return
         while not self._done.wait(0.05):
-            try:
-                tree = [self._root, *self._root.children(recursive=True)]
+            try:  # the launcher's children: the command, its JVM and workers
+                tree = self._root.children(recursive=True)
                 total = 0
                 for p in tree:
                     with contextlib.suppress(psutil.Error):

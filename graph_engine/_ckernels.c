@@ -1,15 +1,22 @@
 /*
  * graph-engine's compiled inner loops, called through ctypes by graph_engine/_kernels.py
  * (which documents them and checks what it passes). Plain C over flat arrays: no Python
- * objects are touched, so ctypes runs them without the GIL and blocks run on threads.
+ * objects are touched, so ctypes runs them without the GIL and blocks run on threads, and
+ * no Python headers are needed to build them (setuptools builds this file as the shared
+ * library graph_engine._ckernels, which _kernels.py finds and loads, never imports).
  *
  * Callers pass well-formed CSR arrays (the graph's own): there are no bounds checks.
  * A CSR here is `indptr` (int64, rows + 1) and `indices` (int32, sorted within a row).
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
 #include <stdint.h>
 #include <string.h>
+
+/* A hint only: compilers without it (MSVC) run the same loops without prefetching. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void)0)
+#endif
 
 /* How many edges ahead to ask for a follower's creator list (see ge_shared_counts). */
 #define AHEAD_ROW 16
@@ -57,9 +64,9 @@ int64_t ge_shared_counts(const int64_t *indptr, const int32_t *indices,
         int64_t m = 0;
         for (int64_t p = indptr[a]; p < end; p++) {
             if (p + AHEAD_ROW < end)
-                __builtin_prefetch(&t_indptr[indices[p + AHEAD_ROW]]);
+                PREFETCH(&t_indptr[indices[p + AHEAD_ROW] + 1]);
             if (p + AHEAD_LIST < end)
-                __builtin_prefetch(&t_indices[t_indptr[indices[p + AHEAD_LIST] + 1] - 1]);
+                PREFETCH(&t_indices[t_indptr[indices[p + AHEAD_LIST] + 1] - 1]);
             const int32_t f = indices[p];
             const int64_t start = t_indptr[f];
             for (int64_t q = t_indptr[f + 1] - 1; q >= start; q--) {
@@ -86,10 +93,3 @@ int64_t ge_shared_counts(const int64_t *indptr, const int32_t *indices,
     }
     return k;
 }
-
-/* An importable (empty) module, so that the import system finds the built library. */
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ckernels",
-                                    "graph-engine's compiled kernels (see _kernels.py).", -1,
-                                    NULL};
-
-PyMODINIT_FUNC PyInit__ckernels(void) { return PyModule_Create(&module); }

@@ -50,6 +50,14 @@ def _flat(array: np.ndarray, dtype: type[np.integer]) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=dtype)
 
 
+def _check_csr(indptr: np.ndarray, indices: np.ndarray, what: str) -> None:
+    """Refuse a CSR the C loops would read or write out of bounds (O(rows), not O(edges))."""
+    if indptr.size == 0 or indptr[0] != 0 or indptr[-1] != indices.size:
+        raise ValueError(f"{what}: indptr must run from 0 to the {indices.size:,} indices")
+    if indptr.size > 1 and bool((np.diff(indptr) < 0).any()):
+        raise ValueError(f"{what}: indptr must not decrease")
+
+
 def shared_counts(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -81,7 +89,11 @@ def shared_counts(
     lib = _library()
     indptr, t_indptr = _flat(indptr, np.int64), _flat(t_indptr, np.int64)
     indices, t_indices = _flat(indices, np.int32), _flat(t_indices, np.int32)
+    _check_csr(indptr, indices, "shared_counts")
+    _check_csr(t_indptr, t_indices, "shared_counts (transpose)")
     n = indptr.size - 1
+    if not 0 <= lo <= hi <= n:
+        raise ValueError(f"shared_counts: block [{lo}, {hi}) is not within 0..{n}")
     rows = np.arange(lo, hi, dtype=np.int64)
     capacity = int((n - rows - 1).sum()) if upper else (hi - lo) * (n - 1)
     out = [np.empty(max(capacity, 0), dtype=np.int64) for _ in range(3)]
@@ -122,6 +134,9 @@ def transpose(
     """
     lib = _library()
     indptr, indices = _flat(indptr, np.int64), _flat(indices, np.int32)
+    _check_csr(indptr, indices, "transpose")
+    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= n_columns):
+        raise ValueError(f"transpose: indices must lie in 0..{n_columns - 1}")
     t_indptr = np.empty(n_columns + 1, dtype=np.int64)
     t_indices = np.empty(indices.size, dtype=np.int32)
     fill = np.empty(max(n_columns, 1), dtype=np.int64)

@@ -123,15 +123,13 @@ class AudienceGraph:
         follower: np.ndarray,
         *,
         creators: pl.DataFrame,
-        followers: pl.DataFrame | Callable[[], pl.DataFrame],
-        n_followers: int | None = None,
+        followers: pl.DataFrame,
     ) -> AudienceGraph:
-        """Build from dense edge arrays sorted by (creator, follower), without duplicates.
-
-        ``followers`` may be a reader called on first use (then give ``n_followers``).
-        """
+        """Build from dense edge arrays sorted by (creator, follower), without duplicates."""
         # sorted by creator: row c starts where creator c does (a binary search per row,
-        # not a pass over every edge)
+        # not a pass over every edge); the rows searched for must fit the column's type
+        if np.iinfo(creator.dtype).max < creators.height:
+            creator = creator.astype(np.int64)
         rows = np.arange(creators.height + 1, dtype=creator.dtype)
         indptr = np.searchsorted(creator, rows, side="left").astype(np.int64)
         return cls(
@@ -139,7 +137,6 @@ class AudienceGraph:
             indices=np.ascontiguousarray(follower, dtype=np.int32),
             creators=creators,
             followers=followers,
-            n_followers=n_followers,
         )
 
     # -- sizes and ids ------------------------------------------------------------------

@@ -83,7 +83,7 @@ def overlap_blocks(
 
     `progress(done, total)` is called after each block of creators (for progress bars).
     """
-    from graph_engine._kernels import shared_counts, transpose  # numba: loaded when needed
+    from graph_engine._kernels import shared_counts, transpose  # C: loaded when needed
 
     _check(min_shared=min_shared, min_jaccard=min_jaccard, top_k=top_k, by=by)
     if creators is not None:
@@ -92,13 +92,16 @@ def overlap_blocks(
     # many small blocks: with only b > a counted, the first creators carry the most work
     rows_per_block = max(1, min(block_entries // max(n, 1), -(-n // (16 * _threads()))))
     blocks = [(i, min(i + rows_per_block, n)) for i in range(0, n, rows_per_block)]
-    t_indptr, t_indices = transpose(graph.indptr, graph.indices, graph.n_followers)
+    # the kernels' types once, not a copy per block
+    indptr = np.ascontiguousarray(graph.indptr, dtype=np.int64)
+    indices = np.ascontiguousarray(graph.indices, dtype=np.int32)
+    t_indptr, t_indices = transpose(indptr, indices, graph.n_followers)
     degrees = graph.degrees
 
     def work(block: tuple[int, int]) -> pl.DataFrame:
         lo, hi = block
         rows, cols, shared = shared_counts(
-            graph.indptr, graph.indices, t_indptr, t_indices, lo, hi, top_k is None
+            indptr, indices, t_indptr, t_indices, lo, hi, top_k is None
         )
         if min_shared > 1:
             keep = shared >= min_shared
@@ -164,10 +167,10 @@ def compute_overlap(
     min_shared, min_jaccard
         Drop pairs below these.
     top_k
-        Keep, for each creator, its `top_k` partners by `by` (ties: larger shared, then
-        partner order). Rows are then directed: `creator_a` is the focal creator, and a pair
-        can appear twice. Without `top_k` each pair appears once, `creator_a` first in id
-        order.
+        Keep, for each creator, its `top_k` partners by `by` (ties: the partner first
+        in the store's creator order). Rows are then directed: `creator_a` is the focal
+        creator, and a pair can appear twice. Without `top_k` each pair appears once,
+        `creator_a` first in id order.
     by
         The metric that ranks partners for `top_k`.
 

@@ -288,3 +288,18 @@ def test_top_k_keeps_each_creators_best_partners_ties_to_the_lower_creator(edges
     found = compute_overlap(graph, top_k=top_k, by=by)
     got = {(str(a), str(b)) for a, b in found.select("creator_a", "creator_b").iter_rows()}
     assert got == expected
+
+
+def test_the_kernels_refuse_arrays_they_would_overrun():
+    from graph_engine._kernels import shared_counts, transpose
+
+    indptr, indices = np.array([0, 2, 3]), np.array([0, 1, 1])
+    with pytest.raises(ValueError, match=r"indices must lie in 0\.\.1"):
+        transpose(indptr, np.array([0, 1, 2]), 2)
+    with pytest.raises(ValueError, match="from 0 to the 3 indices"):
+        transpose(np.array([0, 2, 4]), indices, 2)
+    with pytest.raises(ValueError, match="must not decrease"):
+        transpose(np.array([0, 2, 1, 3]), indices, 2)
+    t_indptr, t_indices = transpose(indptr, indices, 2)
+    with pytest.raises(ValueError, match=r"block \[1, 3\) is not within 0..2"):
+        shared_counts(indptr, indices, t_indptr, t_indices, 1, 3, True)

@@ -129,6 +129,7 @@ def main() -> None:
     # its own collector as it was.)
     threshold = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)
+    atexit.unregister(gc.freeze)  # once, however often main() runs in one process
     atexit.register(gc.freeze)
     try:
         app(prog_name="graph-engine")
