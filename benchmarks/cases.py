@@ -153,7 +153,7 @@ def _ingest_check(
     return check
 
 
-def _gen_parquet() -> Path:
+def gen_parquet() -> Path:
     return generated("gen-10m", "parquet", **GEN_10M)
 
 
@@ -187,8 +187,8 @@ register(
     Case(
         "ingest-parquet-10m",
         "ingest a 10M-edge generator Parquet file (2,000 creators x 2M followers)",
-        _ingest_contenders(_gen_parquet),
-        prepare=_gen_parquet,
+        _ingest_contenders(gen_parquet),
+        prepare=gen_parquet,
         items=10_000_000,
         check=_ingest_check(EDGE_COLUMNS_10M, 5.0, 10_000_000),
     )
@@ -218,8 +218,8 @@ register(
 # -- overlap ------------------------------------------------------------------------------
 
 
-def _gen_store() -> Path:
-    return store_of("gen-10m", _gen_parquet())
+def gen_store() -> Path:
+    return store_of("gen-10m", gen_parquet())
 
 
 def _ego_store() -> Path:
@@ -377,8 +377,8 @@ register(
     Case(
         "overlap-10m",
         "all pairs, 2,000 creators x 2M followers x 10M edges",
-        _overlap_contenders(_gen_store, networkx=False),
-        prepare=_gen_store,
+        _overlap_contenders(gen_store, networkx=False),
+        prepare=gen_store,
         check=_same_answer,
     )
 )
@@ -386,8 +386,8 @@ register(
     Case(
         "overlap-10m-networkx-subset",
         f"the 10M graph's creators with >= {NX_SUBSET['min_followers']:,} followers, with networkx",
-        _overlap_contenders(_gen_store, networkx=True, **NX_SUBSET),
-        prepare=_gen_store,
+        _overlap_contenders(gen_store, networkx=True, **NX_SUBSET),
+        prepare=gen_store,
         check=_same_answer,
     )
 )
@@ -655,8 +655,8 @@ register(
     Case(
         "communities-10m",
         "partition the overlap graph of the 10M graph's 2,000 creators (jaccard)",
-        _community_contenders(_gen_store),
-        prepare=_gen_store,
+        _community_contenders(gen_store),
+        prepare=gen_store,
     )
 )
 register(

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cases import edges_100m, generated, register, store_of
+from benchmarks.cases import edges_100m, gen_parquet, gen_store, generated, register, store_of
 from benchmarks.framework import DATA, ROOT, Case, Contender
 
 ENGINE = str(Path(sys.executable).with_name("graph-engine"))
@@ -317,43 +317,43 @@ def _pairs_rows(path: Path) -> dict[str, int]:
     return {"pairs": pl.scan_parquet(path).select(pl.len()).collect().item()}
 
 
-def _engine_overlap() -> list[str]:
-    out = DATA / "pairs-engine.parquet"
-    return [ENGINE, "overlap", str(_store_4m()), "--output", str(out)]
+def _overlap_case(size: str, edges: Callable[[], Path], store: Callable[[], Path], items: int):
+    """Register `overlap-cli-SIZE`: the engine's all pairs to Parquet vs DuckDB's self-join."""
+    mine, theirs = DATA / f"pairs-engine-{size}.parquet", DATA / f"pairs-duckdb-{size}.parquet"
 
+    def engine() -> list[str]:
+        return [ENGINE, "overlap", str(store()), "--output", str(mine)]
 
-def _duckdb_overlap() -> list[str]:
-    out = DATA / "pairs-duckdb.parquet"
-    sql = (
-        f"COPY (SELECT a.creator_id AS creator_a, b.creator_id AS creator_b, count(*) AS "
-        f"shared FROM '{_edges_4m()}' a JOIN '{_edges_4m()}' b ON a.follower_id = "
-        f"b.follower_id AND a.creator_id < b.creator_id GROUP BY ALL) TO '{out}' "
-        "(FORMAT parquet)"
+    def duckdb() -> list[str]:
+        sql = (
+            f"COPY (SELECT a.creator_id AS creator_a, b.creator_id AS creator_b, count(*) AS "
+            f"shared FROM '{edges()}' a JOIN '{edges()}' b ON a.follower_id = "
+            f"b.follower_id AND a.creator_id < b.creator_id GROUP BY ALL) TO '{theirs}' "
+            "(FORMAT parquet)"
+        )
+        return [sys.executable, "-c", f"import duckdb; duckdb.sql({sql!r})"]
+
+    def same_pairs(results: dict[str, Any]) -> list[str]:
+        counts = {"engine": _pairs_rows(mine)["pairs"], "duckdb": _pairs_rows(theirs)["pairs"]}
+        return [] if len(set(counts.values())) == 1 else [f"pair counts differ: {counts}"]
+
+    register(
+        Case(
+            f"overlap-cli-{size}",
+            "`graph-engine overlap STORE -o pairs.parquet` vs a DuckDB self-join COPY to Parquet",
+            [
+                Contender("graph-engine overlap", *_process(engine, _lines)),
+                Contender("duckdb process", *_process(duckdb, _lines)),
+            ],
+            prepare=_prepared(store),
+            items=items,
+            check=same_pairs,
+        )
     )
-    return [sys.executable, "-c", f"import duckdb; duckdb.sql({sql!r})"]
 
 
-def _same_pairs(results: dict[str, Any]) -> list[str]:
-    counts = {
-        "graph-engine overlap": _pairs_rows(DATA / "pairs-engine.parquet")["pairs"],
-        "duckdb process": _pairs_rows(DATA / "pairs-duckdb.parquet")["pairs"],
-    }
-    return [] if len(set(counts.values())) == 1 else [f"pair counts differ: {counts}"]
-
-
-register(
-    Case(
-        "overlap-cli-4.6m",
-        "`graph-engine overlap STORE -o pairs.parquet` vs a DuckDB self-join COPY to Parquet",
-        [
-            Contender("graph-engine overlap", *_process(_engine_overlap, _lines)),
-            Contender("duckdb process", *_process(_duckdb_overlap, _lines)),
-        ],
-        prepare=_prepared(_store_4m),
-        items=4_600_000,
-        check=_same_pairs,
-    )
-)
+_overlap_case("4.6m", _edges_4m, _store_4m, 4_600_000)
+_overlap_case("10m", gen_parquet, gen_store, 10_000_000)
 
 
 # -- the cost of each audience filter at 100M edges, whole process --------------------
