@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -28,22 +29,27 @@ from benchmarks.framework import ROOT, Case
 
 def run_contender(case: Case, name: str, timeout: float) -> dict[str, Any]:
     env = os.environ | {"PYTHONPATH": str(ROOT)}
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks.worker", case.name, name],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-            cwd=ROOT,
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"timeout after {timeout:.0f} s"}
+    # its own process group: on a timeout the worker and everything it started (a launcher,
+    # the command, a JVM) stop, instead of taking cores from the contenders after it
+    with subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.worker", case.name, name],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return {"error": f"timeout after {timeout:.0f} s"}
     if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        tail = (stderr.strip().splitlines() or ["(no output)"])[-1]
         return {"error": f"exit {proc.returncode}: {tail}"}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def run_case(case: Case, repeat: int) -> dict[str, Any]:
