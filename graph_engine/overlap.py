@@ -83,7 +83,7 @@ def overlap_blocks(
 
     `progress(done, total)` is called after each block of creators (for progress bars).
     """
-    from graph_engine._kernels import shared_counts, transpose  # C: loaded when needed
+    from graph_engine._kernels import build_pattern, shared_counts  # C: loaded when needed
 
     _check(min_shared=min_shared, min_jaccard=min_jaccard, top_k=top_k, by=by)
     if creators is not None:
@@ -92,17 +92,12 @@ def overlap_blocks(
     # many small blocks: with only b > a counted, the first creators carry the most work
     rows_per_block = max(1, min(block_entries // max(n, 1), -(-n // (16 * _threads()))))
     blocks = [(i, min(i + rows_per_block, n)) for i in range(0, n, rows_per_block)]
-    # the kernels' types once, not a copy per block
-    indptr = np.ascontiguousarray(graph.indptr, dtype=np.int64)
-    indices = np.ascontiguousarray(graph.indices, dtype=np.int32)
-    t_indptr, t_indices = transpose(indptr, indices, graph.n_followers)
+    pattern = build_pattern(graph.indptr, graph.indices, graph.n_followers)  # checked once
     degrees = graph.degrees
 
     def work(block: tuple[int, int]) -> pl.DataFrame:
         lo, hi = block
-        rows, cols, shared = shared_counts(
-            indptr, indices, t_indptr, t_indices, lo, hi, top_k is None
-        )
+        rows, cols, shared = shared_counts(pattern, lo, hi, top_k is None)
         if min_shared > 1:
             keep = shared >= min_shared
             rows, cols, shared = rows[keep], cols[keep], shared[keep]

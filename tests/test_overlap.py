@@ -227,20 +227,20 @@ def test_compiled_kernels_equal_a_dense_product(upper):
     Creators follow a power law, so rows are long enough for every prefetch distance, and
     blocks of uneven size start and end anywhere; the answer is the dense B·Bᵀ.
     """
-    from graph_engine._kernels import shared_counts, transpose
+    from graph_engine._kernels import build_pattern, shared_counts
 
     rng = np.random.default_rng(7)
     n, m = 60, 3_000
     dense = rng.random((n, m)) < np.linspace(0.002, 0.3, n)[:, None] ** 1.5
     indptr = np.concatenate([[0], np.cumsum(dense.sum(axis=1))]).astype(np.int64)
     indices = np.nonzero(dense)[1].astype(np.int32)
-    t_indptr, t_indices = transpose(indptr, indices, m)
-    assert np.array_equal(t_indptr, np.concatenate([[0], np.cumsum(dense.sum(axis=0))]))
-    assert np.array_equal(t_indices, np.nonzero(dense.T)[1])
+    pattern = build_pattern(indptr, indices, m)
+    assert np.array_equal(pattern.t_indptr, np.concatenate([[0], np.cumsum(dense.sum(axis=0))]))
+    assert np.array_equal(pattern.t_indices, np.nonzero(dense.T)[1])
     product = dense.astype(np.int64) @ dense.T.astype(np.int64)
     found = np.zeros((n, n), dtype=np.int64)
     for lo, hi in [(0, 1), (1, 17), (17, 18), (18, 60)]:
-        a, b, shared = shared_counts(indptr, indices, t_indptr, t_indices, lo, hi, upper)
+        a, b, shared = shared_counts(pattern, lo, hi, upper)
         assert ((a >= lo) & (a < hi)).all() and (b > a if upper else b != a).all()
         assert (shared > 0).all() and np.unique(a * n + b).size == a.size  # each pair once
         found[a, b] = shared
@@ -291,15 +291,15 @@ def test_top_k_keeps_each_creators_best_partners_ties_to_the_lower_creator(edges
 
 
 def test_the_kernels_refuse_arrays_they_would_overrun():
-    from graph_engine._kernels import shared_counts, transpose
+    from graph_engine._kernels import build_pattern, shared_counts
 
     indptr, indices = np.array([0, 2, 3]), np.array([0, 1, 1])
     with pytest.raises(ValueError, match=r"indices must lie in 0\.\.1"):
-        transpose(indptr, np.array([0, 1, 2]), 2)
+        build_pattern(indptr, np.array([0, 1, 2]), 2)
     with pytest.raises(ValueError, match="from 0 to the 3 indices"):
-        transpose(np.array([0, 2, 4]), indices, 2)
+        build_pattern(np.array([0, 2, 4]), indices, 2)
     with pytest.raises(ValueError, match="must not decrease"):
-        transpose(np.array([0, 2, 1, 3]), indices, 2)
-    t_indptr, t_indices = transpose(indptr, indices, 2)
+        build_pattern(np.array([0, 2, 1, 3]), indices, 2)
+    pattern = build_pattern(indptr, indices, 2)
     with pytest.raises(ValueError, match=r"block \[1, 3\) is not within 0..2"):
-        shared_counts(indptr, indices, t_indptr, t_indices, 1, 3, True)
+        shared_counts(pattern, 1, 3, True)

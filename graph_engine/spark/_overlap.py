@@ -212,7 +212,7 @@ def _pair_counts(
     creator: np.ndarray, follower: np.ndarray
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Count the pairs of creators of these edges: (a, b, shared) blocks, store ids, a < b."""
-    from graph_engine._kernels import shared_counts, transpose
+    from graph_engine._kernels import build_pattern, shared_counts
 
     # local dense ids, in the store's order: the kernel's b > a is the store's b > a
     names, rows = np.unique(creator, return_inverse=True)
@@ -221,12 +221,10 @@ def _pair_counts(
     rows, cols = rows[order], cols[order].astype(np.int32)
     indptr = np.zeros(names.size + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=names.size), out=indptr[1:])
-    t_indptr, t_indices = transpose(indptr, cols, int(cols.max()) + 1)
+    pattern = build_pattern(indptr, cols, int(cols.max()) + 1)
     step = max(1, _BLOCK_ENTRIES // max(names.size, 1))
     for lo in range(0, names.size, step):
-        a, b, shared = shared_counts(
-            indptr, cols, t_indptr, t_indices, lo, min(lo + step, names.size), True
-        )
+        a, b, shared = shared_counts(pattern, lo, min(lo + step, names.size), True)
         if a.size:
             yield names[a], names[b], shared
 
