@@ -59,11 +59,11 @@ def peak_rss_mb() -> float:
     try:
         status = Path("/proc/self/status").read_text()
     except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kb = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), None)
-    if kb is None:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return int(kb) / 1024
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(contender: Contender) -> dict[str, Any]:

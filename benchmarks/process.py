@@ -317,7 +317,9 @@ def _pairs_rows(path: Path) -> dict[str, int]:
     return {"pairs": pl.scan_parquet(path).select(pl.len()).collect().item()}
 
 
-def _overlap_case(size: str, edges: Callable[[], Path], store: Callable[[], Path], items: int):
+def _overlap_case(
+    size: str, edges: Callable[[], Path], store: Callable[[], Path], items: int
+) -> None:
     """Register `overlap-cli-SIZE`: the engine's all pairs to Parquet vs DuckDB's self-join."""
     mine, theirs = DATA / f"pairs-engine-{size}.parquet", DATA / f"pairs-duckdb-{size}.parquet"
 
